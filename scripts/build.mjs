@@ -1,0 +1,24 @@
+// Builds dist/: the bundled bin (one entry plus lazily loaded chunks) and the typed library.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: { 'with-secrets': 'src/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.js' },
+  chunkNames: 'chunks/[name]-[hash]',
+  // commander is CommonJS: give the ESM chunks a `require` for its node: built-ins.
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __wsCreateRequire } from 'node:module';\nconst require = __wsCreateRequire(import.meta.url);" },
+  external: ['keytar'],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+chmodSync('dist/with-secrets.js', 0o755);
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -1,0 +1,16 @@
+// What every command receives instead of touching `process`: environment, cwd and streams.
+import type { Readable, Writable } from 'node:stream';
+
+/** A readable stream that may be a terminal. */
+export type InputStream = Readable & { isTTY?: boolean; fd?: number };
+/** A writable stream that may be a terminal. */
+export type OutputStream = Writable & { isTTY?: boolean };
+
+/** The inputs and outputs of one CLI invocation; `main.ts` fills it from `process`. */
+export interface CliContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly stdin: InputStream;
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+}
