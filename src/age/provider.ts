@@ -29,3 +29,13 @@ export function staticProvider(sources: readonly LoadedSource[]): IdentityProvid
     report: () => sources.map((s) => `${s.label}: ${s.identities.length} identit${s.identities.length === 1 ? 'y' : 'ies'}`),
   };
 }
+
+/**
+ * One entry of the config's `identities:` list. `file` is an age key file, a passphrase-protected
+ * age identity file or an unencrypted OpenSSH private key (told apart by content); `command` is run
+ * without a shell and its stdout parsed as a key file; `keyring` names an identity in the OS keyring.
+ */
+export type IdentitySpec =
+  | { readonly file: string }
+  | { readonly command: readonly string[] }
+  | { readonly keyring: string };
