@@ -1,6 +1,7 @@
 // Parses age key files (the format of age-keygen and sops' keys.txt) into identities.
 import { WithSecretsError } from '../errors.js';
-import { AgeSecretKeyIdentity, type DescribedIdentity } from './age-key-identity.js';
+import type { DescribedIdentity } from './age-key-identity.js';
+import { parseAgeSecretKey } from './secret-key.js';
 
 /** A line of a key file that was not used, with the reason (never the line's text). */
 export interface SkippedLine {
@@ -49,12 +50,10 @@ export function parseKeyFile(text: string, source: string, options: ParseKeyFile
 function parseIdentityWord(word: string, source: string, line: number): DescribedIdentity | 'plugin' {
   if (word.startsWith('AGE-PLUGIN-')) return 'plugin';
   if (word.startsWith('AGE-SECRET-KEY-1') || word.startsWith('AGE-SECRET-KEY-PQ-1')) {
-    try {
-      return new AgeSecretKeyIdentity(word);
-    } catch {
-      // No `cause`: the bech32 decoder's message quotes its input, which is the secret key.
-      throw invalidLine(source, line, 'is a malformed age secret key (bad length or checksum)');
-    }
+    // X25519 keys on node:crypto, hybrid keys loaded lazily: reading keys never loads age-encryption (perf, issue 7).
+    const identity = parseAgeSecretKey(word);
+    if (identity === null) throw invalidLine(source, line, 'is a malformed age secret key (bad length or checksum)');
+    return identity;
   }
   throw invalidLine(source, line, 'is not an age identity');
 }

@@ -8,6 +8,7 @@ import { inflateSync } from 'node:zlib';
 import { armor, Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBech32, encodeBech32 } from '../../src/age/bech32.js';
+import { parseAgeSecretKey } from '../../src/age/secret-key.js';
 import { X25519Identity } from '../../src/age/x25519-identity.js';
 import { AgeFileError, dearmor, decryptX25519, unwrapArmoredX25519 } from '../../src/age/x25519-unwrap.js';
 
@@ -128,6 +129,24 @@ describe('X25519Identity', () => {
     const d = new Decrypter();
     d.addIdentity(X25519Identity.parse(secret)!);
     expect(await d.decrypt(sealed, 'text')).toBe('hello');
+  });
+});
+
+describe('parseAgeSecretKey', () => {
+  it('gives node:crypto identities for X25519 keys and deferred age-encryption ones for hybrid keys', async () => {
+    const x = await generateX25519Identity();
+    expect(parseAgeSecretKey(x)).toBeInstanceOf(X25519Identity);
+    const pq = await generateHybridIdentity();
+    const hybrid = parseAgeSecretKey(pq)!;
+    expect(hybrid.kind).toBe('mlkem768x25519');
+    expect(await hybrid.recipient()).toBe(await identityToRecipient(pq));
+    const e = new Encrypter();
+    e.addRecipient(await identityToRecipient(pq));
+    const d = new Decrypter();
+    d.addIdentity(hybrid);
+    expect(await d.decrypt(await e.encrypt('pq'), 'text')).toBe('pq');
+    expect(parseAgeSecretKey(pq.slice(0, -2) + 'QQ')).toBeNull();
+    expect(JSON.stringify(hybrid)).not.toContain(pq.slice(20));
   });
 });
 
