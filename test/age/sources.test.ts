@@ -171,4 +171,29 @@ describe('createIdentityProvider', () => {
     expect(defaultKeyFilePath({ XDG_CONFIG_HOME: '' }, '/h')).toBe('/h/.config/sops/age/keys.txt');
     expect(defaultKeyFilePath({}, '/h', 'darwin')).toBe('/h/Library/Application Support/sops/age/keys.txt');
   });
+
+  it('uses ~/.ssh/id_ed25519 and id_rsa by default, skipping an encrypted one silently', async () => {
+    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'pass-word', '-f', join(home, '.ssh/id_ed25519')], { stdio: 'ignore' });
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(home, '.ssh/id_rsa')], { stdio: 'ignore' });
+    const notes: string[] = [];
+    const verbose: string[] = [];
+    const p = createIdentityProvider({ env: {}, homeDir: home, interactive: true, notes: (m) => notes.push(m), verbose: (m) => verbose.push(m) });
+    const sources = await collect(p.sources());
+    expect(sources.map((s) => s.label)).toEqual([join(home, '.ssh/id_rsa')]);
+    expect(await recipientsOf(sources[0]!)).toEqual([readFileSync(join(home, '.ssh/id_rsa.pub'), 'utf8').split(' ').slice(0, 2).join(' ')]);
+    expect(notes).toEqual([]);
+    expect(verbose.join('\n')).toContain('id_ed25519: skipped');
+    expect(verbose.join('\n')).toContain('passphrase-protected');
+  });
+
+  it('SOPS_AGE_SSH_PRIVATE_KEY_FILE: an encrypted key is a reported failure naming the alternatives', async () => {
+    const key = join(home, 'sshkey');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'pass-word', '-f', key], { stdio: 'ignore' });
+    const notes: string[] = [];
+    const p = createIdentityProvider({ env: { SOPS_AGE_SSH_PRIVATE_KEY_FILE: key }, homeDir: home, interactive: false, notes: (m) => notes.push(m) });
+    await collect(p.sources());
+    expect(p.failures()[0]!.hint).toContain('SOPS_AGE_KEY_CMD');
+    expect(notes.join('\n')).toContain('passphrase-protected');
+  });
 });
