@@ -1,0 +1,66 @@
+# with-secrets: bash completion, printed by `with-secrets completion bash` and `with-secrets shell-init bash`.
+# Sourced into interactive shells. It defines functions named __with_secrets_* and completion specs,
+# sets no shell option, and never evaluates anything with-secrets prints: candidates are only listed.
+
+# Asks with-secrets for the candidates of words 1..COMP_CWORD and fills COMPREPLY; the first line of the
+# answer may be a directive instead: `:files` (file names) or `:delegate N CMD` (the words from index N on
+# are the command CMD with its own arguments, completed by CMD's own completion).
+__with_secrets_complete() {
+    local -a __with_secrets_reply=()
+    mapfile -t __with_secrets_reply < <(command with-secrets completion --complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    COMPREPLY=()
+    case ${__with_secrets_reply[0]-} in
+        :files) return 0 ;; # `complete -o default` falls back to file names, quoted by readline
+        ':delegate '*)
+            local __with_secrets_rest=${__with_secrets_reply[0]#:delegate }
+            __with_secrets_delegate "$((${__with_secrets_rest%% *} + 1))" "${__with_secrets_rest#* }"
+            return 0
+            ;;
+    esac
+    COMPREPLY=("${__with_secrets_reply[@]}")
+}
+
+# Completes COMP_WORDS[$1..] as the command line of the program $2, through that program's own completion
+# function (loaded on demand by bash-completion when it is installed); file names otherwise.
+__with_secrets_delegate() {
+    local __with_secrets_at=$1 __with_secrets_cmd=$2
+    local -a COMP_WORDS=("$__with_secrets_cmd" "${COMP_WORDS[@]:__with_secrets_at+1}")
+    local COMP_CWORD=$((COMP_CWORD - __with_secrets_at))
+    local COMP_LINE="${COMP_WORDS[*]}"
+    local COMP_POINT=${#COMP_LINE}
+    COMPREPLY=()
+    if ((COMP_CWORD == 0)); then
+        mapfile -t COMPREPLY < <(compgen -c -- "${COMP_WORDS[0]}")
+        return 0
+    fi
+    local __with_secrets_spec
+    __with_secrets_spec=$(complete -p -- "$__with_secrets_cmd" 2>/dev/null)
+    if [[ -z $__with_secrets_spec ]]; then
+        if declare -F _comp_load >/dev/null; then
+            _comp_load -- "$__with_secrets_cmd" >/dev/null 2>&1
+        elif declare -F _completion_loader >/dev/null; then
+            _completion_loader "$__with_secrets_cmd" >/dev/null 2>&1
+        fi
+        __with_secrets_spec=$(complete -p -- "$__with_secrets_cmd" 2>/dev/null)
+    fi
+    case $__with_secrets_spec in
+        *' -F '*)
+            local __with_secrets_func=${__with_secrets_spec##* -F }
+            __with_secrets_func=${__with_secrets_func%% *}
+            if declare -F -- "$__with_secrets_func" >/dev/null; then
+                "$__with_secrets_func" "$__with_secrets_cmd" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            fi
+            ;;
+    esac
+    return 0
+}
+
+# Completes an alias whose name differs from its program's (profile `codex-work` running codex) as the
+# words `with-secrets NAME …`, so with-secrets' answer names the program whose completion applies.
+__with_secrets_complete_alias() {
+    local -a COMP_WORDS=(with-secrets "${COMP_WORDS[@]}")
+    local COMP_CWORD=$((COMP_CWORD + 1))
+    __with_secrets_complete "$@"
+}
+
+complete -o default -F __with_secrets_complete with-secrets
