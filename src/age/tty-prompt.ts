@@ -33,8 +33,9 @@ export async function promptHidden(prompt: string, options: PromptOptions = {}):
   let input: ReadStream | undefined;
   try {
     input = new ReadStream(inFd);
-    writeSync(outFd, prompt);
+    // Echo off before the prompt shows, so nothing typed in answer to it is echoed.
     input.setRawMode(true);
+    writeSync(outFd, prompt);
     return await readLine(input, () => writeSync(outFd, '\n'));
   } finally {
     try {
