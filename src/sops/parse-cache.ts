@@ -1,0 +1,220 @@
+// A cache of parsed, still-encrypted sops documents (never a decrypted value), so a launch reads JSON instead of parsing YAML.
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, lstat, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Comment, Entry, MapNode, Node } from './tree.js';
+
+/** Bump when the entry layout or the tree types change: older entries are then ignored and rewritten. */
+const CACHE_VERSION = 1;
+
+/** The cache directory: `$XDG_CACHE_HOME/with-secrets/parsed` (default `~/.cache/…`). */
+export function parseCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
+  const xdg = env['XDG_CACHE_HOME'];
+  // The XDG spec says relative values are invalid and must be ignored.
+  const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache');
+  return join(base, 'with-secrets', 'parsed');
+}
+
+/** Options of {@link createParseCache}. */
+export interface ParseCacheOptions {
+  /** The cache directory (see {@link parseCacheDir}); created 0700 with its missing parents. */
+  readonly dir: string;
+  /** The uid that must own the directory and the entries; default: the current user's. */
+  readonly uid?: number;
+  /** Told about a cache problem (an entry ignored or not written); never fatal. Messages hold no file content. */
+  readonly onProblem?: (what: string) => void;
+}
+
+/** Parsed documents by file, keyed by the path, size, mtime and content hash of the bytes read. */
+export interface ParseCache {
+  /**
+   * The branches of the document `bytes` (just read from `path`): from the cache when an entry
+   * matches exactly, else from `parse` (whose result is then stored). A broken, stale or unsafe
+   * cache is ignored; only `parse` can make this throw.
+   */
+  load(path: string, bytes: Uint8Array, parse: () => readonly MapNode[] | Promise<readonly MapNode[]>): Promise<readonly MapNode[]>;
+}
+
+interface CacheKey {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
+}
+
+/** Creates a parse cache in `options.dir`. Nothing touches the disk until the first `load`. */
+export function createParseCache(options: ParseCacheOptions): ParseCache {
+  const uid = options.uid ?? (typeof process.getuid === 'function' ? process.getuid() : -1);
+  const problem = options.onProblem ?? (() => {});
+  let dirReady: Promise<boolean> | undefined;
+
+  return {
+    async load(path, bytes, parse) {
+      const key = await keyOf(path, bytes);
+      const entryPath = join(options.dir, `${createHash('sha256').update(key?.path ?? path).digest('hex').slice(0, 32)}.json`);
+      if (key !== undefined) {
+        const cached = await readEntry(entryPath, key, uid, problem);
+        if (cached !== undefined) return cached;
+      }
+      const branches = await parse();
+      if (key !== undefined) {
+        dirReady ??= prepareDir(options.dir, uid, problem);
+        if (await dirReady) await writeEntry(entryPath, key, branches, problem);
+      }
+      return branches;
+    },
+  };
+}
+
+/** The key of `bytes` as read from `path`, or undefined when the file changed under us (then nothing is cached). */
+async function keyOf(path: string, bytes: Uint8Array): Promise<CacheKey | undefined> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile() || st.size !== bytes.length) return undefined;
+    return { path: resolve(path), size: st.size, mtimeMs: st.mtimeMs, sha256: createHash('sha256').update(bytes).digest('hex') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes the directory 0700 and checks it is ours and not a symlink; false means: do not write. */
+async function prepareDir(dir: string, uid: number, problem: (what: string) => void): Promise<boolean> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const st = await lstat(dir);
+    if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) {
+      problem(`parse cache ${dir} is not a directory of this user; not used`);
+      return false;
+    }
+    if ((st.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+    return true;
+  } catch (err) {
+    problem(`parse cache ${dir} cannot be created (${(err as { code?: string }).code ?? 'error'}); not used`);
+    return false;
+  }
+}
+
+/** Reads a matching entry, or undefined (absent, stale, damaged, or not private to this user). */
+async function readEntry(entryPath: string, key: CacheKey, uid: number, problem: (what: string) => void): Promise<MapNode[] | undefined> {
+  let text: string;
+  try {
+    const handle = await open(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    try {
+      const st = await handle.stat();
+      if (!st.isFile() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+        problem(`parse cache entry ${entryPath} is not private to this user; ignored`);
+        return undefined;
+      }
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+  try {
+    const entry = JSON.parse(text) as Record<string, unknown>;
+    if (entry['v'] !== CACHE_VERSION) return undefined;
+    const k = entry['key'] as Record<string, unknown> | undefined;
+    if (k?.['path'] !== key.path || k['size'] !== key.size || k['mtimeMs'] !== key.mtimeMs || k['sha256'] !== key.sha256) return undefined;
+    const branches = entry['branches'];
+    if (!Array.isArray(branches)) throw new Error('branches');
+    return branches.map((b) => {
+      const node = reviveNode(b);
+      if (node.type !== 'map') throw new Error('branch');
+      return node;
+    });
+  } catch {
+    problem(`parse cache entry ${entryPath} is damaged; ignored`);
+    return undefined;
+  }
+}
+
+/** Writes an entry atomically (private temp file, then rename); a failure is only reported. */
+async function writeEntry(entryPath: string, key: CacheKey, branches: readonly MapNode[], problem: (what: string) => void): Promise<void> {
+  const temp = `${entryPath}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const text = JSON.stringify({ v: CACHE_VERSION, key, branches: branches.map(serializeNode) });
+    const handle = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    try {
+      await handle.writeFile(text);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, entryPath);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    problem(`parse cache entry ${entryPath} not written (${(err as { code?: string }).code ?? 'error'})`);
+  }
+}
+
+/** The JSON form of a node; floats travel as text so NaN, ±Infinity and -0 survive. */
+function serializeNode(node: Node | Comment | Entry): unknown {
+  switch (node.type) {
+    case 'map':
+    case 'list':
+      return { type: node.type, items: (node.items as ReadonlyArray<Node | Comment | Entry>).map(serializeNode) };
+    case 'entry':
+      return { type: 'entry', key: node.key, value: serializeNode(node.value) };
+    case 'float':
+      return { type: 'float', value: Object.is(node.value, -0) ? '-0' : String(node.value) };
+    case 'bytes':
+      // Bytes only come from decrypting; a parsed, encrypted document never holds them.
+      throw new Error('a decrypted value cannot be cached');
+    default:
+      return node;
+  }
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Rebuilds and checks a node from its JSON form; throws on anything that is not a well-formed tree. */
+function reviveNode(x: unknown): Node {
+  const item = reviveItem(x);
+  if (item.type === 'entry' || item.type === 'comment') throw new Error('node');
+  return item;
+}
+
+function reviveItem(x: unknown): Node | Comment | Entry {
+  if (!isRecord(x)) throw new Error('node');
+  const v = x['value'];
+  switch (x['type']) {
+    case 'map':
+    case 'list': {
+      const items = x['items'];
+      if (!Array.isArray(items)) throw new Error('items');
+      const revived = items.map(reviveItem);
+      if (x['type'] === 'map') {
+        if (!revived.every((i): i is Entry | Comment => i.type === 'entry' || i.type === 'comment')) throw new Error('map item');
+        return { type: 'map', items: revived };
+      }
+      if (revived.some((i) => i.type === 'entry')) throw new Error('list item');
+      return { type: 'list', items: revived as Array<Node | Comment> };
+    }
+    case 'entry':
+      if (typeof x['key'] !== 'string') throw new Error('key');
+      return { type: 'entry', key: x['key'], value: reviveNode(v) };
+    case 'comment':
+      if (typeof v !== 'string') throw new Error('comment');
+      return x['inline'] === true ? { type: 'comment', value: v, inline: true } : { type: 'comment', value: v };
+    case 'str':
+    case 'int':
+    case 'time':
+      if (typeof v !== 'string') throw new Error('scalar');
+      return { type: x['type'], value: v };
+    case 'float': {
+      if (typeof v !== 'string') throw new Error('float');
+      const n = v === '-0' ? -0 : Number(v);
+      if (Number.isNaN(n) && v !== 'NaN') throw new Error('float');
+      return { type: 'float', value: n };
+    }
+    case 'bool':
+      if (typeof v !== 'boolean') throw new Error('bool');
+      return { type: 'bool', value: v };
+    case 'null':
+      return { type: 'null' };
+    default:
+      throw new Error('type');
+  }
+}
