@@ -37,7 +37,7 @@ export function runKeyCommand(argv: readonly string[], options: RunKeyCommandOpt
       setTimeout(() => child.kill('SIGKILL'), 1000).unref();
     };
     const timer = setTimeout(
-      () => stop(new WithSecretsError('io', `${options.label}: timed out after ${Math.round(options.timeoutMs / 1000)} s`, { hint: 'the command must print the key file and exit' })),
+      () => stop(new WithSecretsError('io', `${options.label}: timed out after ${+(options.timeoutMs / 1000).toFixed(1)} s`, { hint: 'the command must print the key file and exit' })),
       options.timeoutMs,
     );
     child.stdout.on('data', (chunk: Buffer) => {
