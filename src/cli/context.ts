@@ -13,4 +13,6 @@ export interface CliContext {
   readonly stdin: InputStream;
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
+  /** The path the bin was started as (process.argv[1]); the launcher skips it during its PATH search. */
+  readonly selfPath?: string;
 }

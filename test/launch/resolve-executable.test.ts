@@ -1,0 +1,63 @@
+// PATH resolution: shims skipped, 126 vs 127, scripts without a shebang, relative paths.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isShim, resolveExecutable } from '../../src/launch/resolve-executable.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ws-resolve-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const shims = join(root, 'shims');
+const bin = join(root, 'bin');
+const other = join(root, 'other');
+for (const d of [shims, bin, other]) mkdirSync(d);
+function file(path: string, text: string | Buffer, mode = 0o755): string {
+  writeFileSync(path, text);
+  chmodSync(path, mode);
+  return path;
+}
+file(join(shims, 'tool'), '#!/bin/sh\n# with-secrets-shim\nexec with-secrets tool "$@"\n');
+file(join(bin, 'tool'), '#!/bin/sh\necho real\n');
+file(join(bin, 'noshebang'), 'echo hi\n');
+file(join(bin, 'weird'), Buffer.from([0x01, 0x02, 0x00, 0x03, 0x0a]));
+file(join(bin, 'elf'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x00]));
+file(join(bin, 'plain'), '#!/bin/sh\n', 0o644);
+file(join(other, 'plain'), '#!/bin/sh\n', 0o755);
+file(join(shims, 'onlyshim'), '#!/bin/sh\n# with-secrets-shim\n');
+file(join(bin, 'self.js'), '#!/usr/bin/env node\n');
+symlinkSync(join(bin, 'self.js'), join(shims, 'linked'));
+file(join(other, 'linked'), '#!/bin/sh\n');
+
+const opts = (pathEnv: string, skip: string[] = []) => ({ pathEnv, cwd: root, skipRealPaths: skip });
+
+describe('resolveExecutable', () => {
+  it('skips a shim named like the target and finds the real program', () => {
+    expect(isShim(join(shims, 'tool'))).toBe(true);
+    expect(resolveExecutable('tool', opts(`${shims}:${bin}`))).toEqual({ path: join(bin, 'tool'), viaShell: false });
+  });
+  it('skips the with-secrets bin itself (by real path)', () => {
+    expect(resolveExecutable('linked', opts(`${shims}:${other}`, [join(bin, 'self.js')])).path).toBe(join(other, 'linked'));
+  });
+  it('gives 127 when only shims exist, saying so', () => {
+    expect(() => resolveExecutable('onlyshim', opts(`${shims}:${bin}`))).toThrow(/command not found \(only with-secrets shims/);
+    expect(() => resolveExecutable('nope', opts(`${shims}:${bin}`))).toThrow(expect.objectContaining({ code: 'command-not-found' }));
+  });
+  it('gives 126 for a match that cannot run, unless a later one can', () => {
+    expect(() => resolveExecutable('plain', opts(bin))).toThrow(expect.objectContaining({ code: 'command-not-executable' }));
+    expect(resolveExecutable('plain', opts(`${bin}:${other}`)).path).toBe(join(other, 'plain'));
+    expect(() => resolveExecutable(bin, opts(bin))).toThrow(/is a directory/);
+    expect(() => resolveExecutable('weird', opts(bin))).toThrow(/unknown binary format/);
+  });
+  it('runs a text file without #! through the shell, and knows ELF', () => {
+    expect(resolveExecutable('noshebang', opts(bin))).toEqual({ path: join(bin, 'noshebang'), viaShell: true });
+    expect(resolveExecutable('elf', opts(bin)).viaShell).toBe(false);
+  });
+  it('takes names with a slash as paths (relative to cwd), refusing a shim given directly', () => {
+    expect(resolveExecutable('bin/tool', opts('')).path).toBe(join(bin, 'tool'));
+    expect(() => resolveExecutable('./bin/missing', opts(''))).toThrow(expect.objectContaining({ code: 'command-not-found' }));
+    expect(() => resolveExecutable(join(shims, 'tool'), opts(''))).toThrow(/is a with-secrets shim/);
+  });
+  it('searches the current directory for an empty PATH entry', () => {
+    expect(resolveExecutable('tool', { pathEnv: ':', cwd: bin }).path).toBe(join(bin, 'tool'));
+  });
+});
