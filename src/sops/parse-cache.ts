@@ -26,18 +26,25 @@ export interface ParseCacheOptions {
   readonly onProblem?: (what: string) => void;
 }
 
-/** Parsed documents by file, keyed by the path, size, mtime and content hash of the bytes read. */
+/** A store's parse of a file: its documents without `sops`, and the `sops` map (still encrypted). */
+export interface ParsedDocument {
+  readonly branches: MapNode[];
+  readonly metadata: MapNode | undefined;
+}
+
+/** Parsed documents by file, keyed by the path, format, size, mtime and content hash of what was read. */
 export interface ParseCache {
   /**
-   * The branches of the document `bytes` (just read from `path`): from the cache when an entry
-   * matches exactly, else from `parse` (whose result is then stored). A broken, stale or unsafe
-   * cache is ignored; only `parse` can make this throw.
+   * The parse of `content` (just read from `path`, as bytes or UTF-8 text) in `format`: from the
+   * cache when an entry matches exactly, else from `parse` (whose result is then stored). A broken,
+   * stale or unsafe cache is ignored; only `parse` can make this throw.
    */
-  load(path: string, bytes: Uint8Array, parse: () => readonly MapNode[] | Promise<readonly MapNode[]>): Promise<readonly MapNode[]>;
+  load(path: string, content: Uint8Array | string, format: string, parse: () => ParsedDocument | Promise<ParsedDocument>): Promise<ParsedDocument>;
 }
 
 interface CacheKey {
   readonly path: string;
+  readonly format: string;
   readonly size: number;
   readonly mtimeMs: number;
   readonly sha256: string;
@@ -50,29 +57,32 @@ export function createParseCache(options: ParseCacheOptions): ParseCache {
   let dirReady: Promise<boolean> | undefined;
 
   return {
-    async load(path, bytes, parse) {
-      const key = await keyOf(path, bytes);
+    async load(path, content, format, parse) {
+      const key = await keyOf(path, content, format);
       const entryPath = join(options.dir, `${createHash('sha256').update(key?.path ?? path).digest('hex').slice(0, 32)}.json`);
       if (key !== undefined) {
         const cached = await readEntry(entryPath, key, uid, problem);
         if (cached !== undefined) return cached;
       }
-      const branches = await parse();
+      const doc = await parse();
       if (key !== undefined) {
         dirReady ??= prepareDir(options.dir, uid, problem);
-        if (await dirReady) await writeEntry(entryPath, key, branches, problem);
+        if (await dirReady) await writeEntry(entryPath, key, doc, problem);
       }
-      return branches;
+      return doc;
     },
   };
 }
 
-/** The key of `bytes` as read from `path`, or undefined when the file changed under us (then nothing is cached). */
-async function keyOf(path: string, bytes: Uint8Array): Promise<CacheKey | undefined> {
+/** The key of `content` as read from `path`, or undefined when the file changed under us (then nothing is cached). */
+async function keyOf(path: string, content: Uint8Array | string, format: string): Promise<CacheKey | undefined> {
   try {
     const st = await stat(path);
-    if (!st.isFile() || st.size !== bytes.length) return undefined;
-    return { path: resolve(path), size: st.size, mtimeMs: st.mtimeMs, sha256: createHash('sha256').update(bytes).digest('hex') };
+    // Text that is not valid UTF-8 re-encodes to another length: such a file is simply not cached.
+    const size = typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.length;
+    if (!st.isFile() || st.size !== size) return undefined;
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    return { path: resolve(path), format, size, mtimeMs: st.mtimeMs, sha256 };
   } catch {
     return undefined;
   }
@@ -96,7 +106,7 @@ async function prepareDir(dir: string, uid: number, problem: (what: string) => v
 }
 
 /** Reads a matching entry, or undefined (absent, stale, damaged, or not private to this user). */
-async function readEntry(entryPath: string, key: CacheKey, uid: number, problem: (what: string) => void): Promise<MapNode[] | undefined> {
+async function readEntry(entryPath: string, key: CacheKey, uid: number, problem: (what: string) => void): Promise<ParsedDocument | undefined> {
   let text: string;
   try {
     const handle = await open(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
@@ -117,14 +127,14 @@ async function readEntry(entryPath: string, key: CacheKey, uid: number, problem:
     const entry = JSON.parse(text) as Record<string, unknown>;
     if (entry['v'] !== CACHE_VERSION) return undefined;
     const k = entry['key'] as Record<string, unknown> | undefined;
-    if (k?.['path'] !== key.path || k['size'] !== key.size || k['mtimeMs'] !== key.mtimeMs || k['sha256'] !== key.sha256) return undefined;
+    if (k?.['path'] !== key.path || k['format'] !== key.format || k['size'] !== key.size || k['mtimeMs'] !== key.mtimeMs || k['sha256'] !== key.sha256) {
+      return undefined;
+    }
     const branches = entry['branches'];
     if (!Array.isArray(branches)) throw new Error('branches');
-    return branches.map((b) => {
-      const node = reviveNode(b);
-      if (node.type !== 'map') throw new Error('branch');
-      return node;
-    });
+    const meta = entry['metadata'] === null ? undefined : reviveNode(entry['metadata']);
+    if (meta !== undefined && meta.type !== 'map') throw new Error('metadata');
+    return { branches: branches.map(reviveMap), metadata: meta };
   } catch {
     problem(`parse cache entry ${entryPath} is damaged; ignored`);
     return undefined;
@@ -132,10 +142,11 @@ async function readEntry(entryPath: string, key: CacheKey, uid: number, problem:
 }
 
 /** Writes an entry atomically (private temp file, then rename); a failure is only reported. */
-async function writeEntry(entryPath: string, key: CacheKey, branches: readonly MapNode[], problem: (what: string) => void): Promise<void> {
+async function writeEntry(entryPath: string, key: CacheKey, doc: ParsedDocument, problem: (what: string) => void): Promise<void> {
   const temp = `${entryPath}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    const text = JSON.stringify({ v: CACHE_VERSION, key, branches: branches.map(serializeNode) });
+    const metadata = doc.metadata === undefined ? null : serializeNode(doc.metadata);
+    const text = JSON.stringify({ v: CACHE_VERSION, key, branches: doc.branches.map(serializeNode), metadata });
     const handle = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
     try {
       await handle.writeFile(text);
@@ -168,6 +179,12 @@ function serializeNode(node: Node | Comment | Entry): unknown {
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function reviveMap(x: unknown): MapNode {
+  const node = reviveNode(x);
+  if (node.type !== 'map') throw new Error('branch');
+  return node;
+}
 
 /** Rebuilds and checks a node from its JSON form; throws on anything that is not a well-formed tree. */
 function reviveNode(x: unknown): Node {

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createParseCache, parseCacheDir } from '../../src/sops/parse-cache.js';
+import { createParseCache, parseCacheDir, type ParsedDocument } from '../../src/sops/parse-cache.js';
 import type { MapNode } from '../../src/sops/tree.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-parse-cache-'));
@@ -50,7 +50,8 @@ function buildTree(): MapNode[] {
 }
 
 const TREE = buildTree();
-const sampleTree = (): MapNode[] => structuredClone(TREE);
+const META: MapNode = { type: 'map', items: [{ type: 'entry', key: 'mac', value: { type: 'str', value: encrypt('mac') } }] };
+const sampleTree = (): ParsedDocument => structuredClone({ branches: TREE, metadata: META });
 
 let n = 0;
 let dir: string;
@@ -66,7 +67,7 @@ beforeEach(() => {
   problems.length = 0;
 });
 
-function counting(tree: MapNode[] = sampleTree()): { parse: () => MapNode[]; calls: () => number } {
+function counting(tree: ParsedDocument = sampleTree()): { parse: () => ParsedDocument; calls: () => number } {
   let calls = 0;
   return {
     parse: () => {
@@ -83,11 +84,11 @@ const entries = () => readdirSync(dir).filter((f) => f.endsWith('.json'));
 describe('parse cache', () => {
   it('parses once, then serves an identical tree from a 0600 entry in a 0700 directory', async () => {
     const p = counting();
-    const first = await cache().load(file, readFileSync(file), p.parse);
-    const second = await cache().load(file, readFileSync(file), p.parse);
+    const first = await cache().load(file, readFileSync(file), 'yaml', p.parse);
+    const second = await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(p.calls()).toBe(1);
     expect(second).toEqual(first);
-    expect(Object.is((second[0]!.items[5] as { value: { value: number } }).value.value, -0)).toBe(true);
+    expect(Object.is((second.branches[0]!.items[5] as { value: { value: number } }).value.value, -0)).toBe(true);
     expect(entries()).toHaveLength(1);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, entries()[0]!)).mode & 0o777).toBe(0o600);
@@ -97,27 +98,36 @@ describe('parse cache', () => {
   it('tightens an existing directory to 0700', async () => {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     chmodSync(dir, 0o755);
-    await cache().load(file, readFileSync(file), counting().parse);
+    await cache().load(file, readFileSync(file), 'yaml', counting().parse);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
   it('ignores a stale entry: new content of the same size, or only a new mtime', async () => {
     const p = counting();
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     writeFileSync(file, 'token: ENC[,,,]\n');
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(p.calls()).toBe(2);
     const t = new Date(Date.now() + 5000);
     utimesSync(file, t, t);
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(p.calls()).toBe(3);
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(p.calls()).toBe(3);
+  });
+
+  it('keys on the format and accepts the content as text', async () => {
+    const p = counting();
+    await cache().load(file, readFileSync(file, 'utf8'), 'yaml', p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
+    expect(p.calls()).toBe(1);
+    await cache().load(file, readFileSync(file), 'json', p.parse);
+    expect(p.calls()).toBe(2);
   });
 
   it('caches nothing when the bytes given are not what the file holds now', async () => {
     const p = counting();
-    await cache().load(file, Buffer.from('something else entirely'), p.parse);
+    await cache().load(file, Buffer.from('something else entirely'), 'yaml', p.parse);
     expect(p.calls()).toBe(1);
     expect(() => readdirSync(dir)).toThrow();
   });
@@ -131,11 +141,11 @@ describe('parse cache', () => {
     ['older version', (t: string) => t.replace('"v":1', '"v":0')],
   ])('ignores and rewrites a damaged entry (%s)', async (_name, damage) => {
     const p = counting();
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     const entry = join(dir, entries()[0]!);
     const good = readFileSync(entry, 'utf8');
     writeFileSync(entry, damage(good));
-    const again = await cache().load(file, readFileSync(file), p.parse);
+    const again = await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(p.calls()).toBe(2);
     expect(again).toEqual(sampleTree()); // from parse, not from the damaged entry
     expect(readFileSync(entry, 'utf8')).toBe(good);
@@ -143,9 +153,9 @@ describe('parse cache', () => {
 
   it('ignores an entry others could read or write', async () => {
     const p = counting();
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     chmodSync(join(dir, entries()[0]!), 0o644);
-    await cache().load(file, readFileSync(file), p.parse);
+    await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(p.calls()).toBe(2);
     expect(problems.join('\n')).toMatch(/not private/);
     expect(statSync(join(dir, entries()[0]!)).mode & 0o777).toBe(0o600);
@@ -155,7 +165,7 @@ describe('parse cache', () => {
     // The cache directory's parent is a regular file: mkdir fails.
     writeFileSync(join(root, `case${n}`, 'cache'), 'not a directory');
     const p = counting();
-    const got = await cache().load(file, readFileSync(file), p.parse);
+    const got = await cache().load(file, readFileSync(file), 'yaml', p.parse);
     expect(got).toEqual(sampleTree());
     expect(problems.join('\n')).toMatch(/cannot be created/);
 
@@ -164,20 +174,23 @@ describe('parse cache', () => {
     mkdirSync(roDir, { mode: 0o700 });
     chmodSync(roDir, 0o500);
     const ro = createParseCache({ dir: roDir, onProblem: (x) => problems.push(x) });
-    expect(await ro.load(file, readFileSync(file), p.parse)).toEqual(sampleTree());
+    expect(await ro.load(file, readFileSync(file), 'yaml', p.parse)).toEqual(sampleTree());
     chmodSync(roDir, 0o700);
   });
 
   it('holds the ciphertext and never the plaintext (canary)', async () => {
-    await cache().load(file, readFileSync(file), counting().parse);
+    await cache().load(file, readFileSync(file), 'yaml', counting().parse);
     const text = readFileSync(join(dir, entries()[0]!), 'utf8');
     expect(text).toContain('ENC[AES256_GCM,data:');
     expect(text).not.toContain(CANARY);
   });
 
   it('refuses to store a decrypted tree (bytes leaves only come from decryption)', async () => {
-    const decrypted: MapNode[] = [{ type: 'map', items: [{ type: 'entry', key: 'k', value: { type: 'bytes', value: Buffer.from(CANARY) } }] }];
-    const got = await cache().load(file, readFileSync(file), () => decrypted);
+    const decrypted: ParsedDocument = {
+      branches: [{ type: 'map', items: [{ type: 'entry', key: 'k', value: { type: 'bytes', value: Buffer.from(CANARY) } }] }],
+      metadata: undefined,
+    };
+    const got = await cache().load(file, readFileSync(file), 'yaml', () => decrypted);
     expect(got).toBe(decrypted);
     expect(readdirSync(dir).join('')).not.toMatch(/\.json$/);
   });
