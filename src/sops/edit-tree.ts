@@ -1,10 +1,11 @@
 // Changes one value of a decrypted tree: set (keeping an existing value's type) or remove, by key path; and lists leaf paths.
 import { WithSecretsError } from '../errors.js';
+import { showKeyPath, type KeyPathSegment } from './key-path.js';
 import { canonicalTime, parseGoBool, parseGoFloat, parseGoInt } from './value-codec.js';
 import type { Comment, Entry, ListNode, MapNode, Node, Scalar } from './tree.js';
 
-/** One step of a key path: a map key, or a list index. */
-export type PathSegment = string | number;
+/** One step of a key path: a map key, or a list index (a dotted part of digits also indexes a list). */
+export type PathSegment = KeyPathSegment;
 
 /** The result of {@link setValue}: the new branch, and whether the key was new. */
 export interface SetResult {
@@ -76,14 +77,15 @@ export function listLeafPaths(branch: MapNode): PathSegment[][] {
   return out;
 }
 
-/**
- * Formats a path the way a user would type it: dotted when every map key is a plain word
- * (`openai.api_key`), else sops' extract form (`["a.b"]["c"][0]`).
- */
+/** Formats a path for people: dotted when every part is a plain name, else sops' extract syntax. */
 export function formatKeyPath(path: readonly PathSegment[]): string {
-  const plain = path.every((s, i) => typeof s === 'string' && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(s) && (i > 0 || s.length > 0));
-  if (plain) return path.join('.');
-  return path.map((s) => (typeof s === 'number' ? `[${s}]` : `[${JSON.stringify(s)}]`)).join('');
+  return showKeyPath(path);
+}
+
+/** A list index from a segment: a number, or a dotted part of digits (as lookupPath reads it). */
+function indexOf(seg: PathSegment): number | undefined {
+  if (typeof seg === 'number') return seg;
+  return /^[0-9]{1,9}$/.test(seg) ? Number(seg) : undefined;
 }
 
 /** Converts `text` to the type of `old` (sops' types), or throws `usage` naming the path and type. */
@@ -124,17 +126,16 @@ function child(node: Node, seg: PathSegment): Node | undefined {
     return findEntry(node, seg)?.value;
   }
   if (node.type === 'list') {
-    if (typeof seg !== 'number') return undefined;
-    return node.items.filter((i): i is Node => i.type !== 'comment')[seg];
+    const index = indexOf(seg);
+    return index === undefined ? undefined : node.items.filter((i): i is Node => i.type !== 'comment')[index];
   }
   return undefined;
 }
 
-/** The last entry with this key (YAML's last-wins on a duplicate), if any. */
+/** The first entry with this key (as lookupPath, which the launcher reads with), if any. */
 function findEntry(node: MapNode, key: string): Entry | undefined {
-  let found: Entry | undefined;
-  for (const item of node.items) if (item.type === 'entry' && item.key === key) found = item;
-  return found;
+  for (const item of node.items) if (item.type === 'entry' && item.key === key) return item;
+  return undefined;
 }
 
 /** Rebuilds `node` with the leaf at `path[depth..]` replaced by `leaf(old)`. */
@@ -160,9 +161,10 @@ function update(
     return { ...node, items: node.items.map((i) => (i === existing ? { ...existing, value } : i)) };
   }
   if (node.type === 'list') {
-    if (typeof seg !== 'number') throw notFound(at, `${formatKeyPath(path.slice(0, depth))} is a list; use an index such as [0]`);
+    const index = indexOf(seg);
+    if (index === undefined) throw notFound(at, `${formatKeyPath(path.slice(0, depth))} is a list; use an index such as [0]`);
     const elements = node.items.filter((i): i is Node => i.type !== 'comment');
-    const target = elements[seg];
+    const target = elements[index];
     if (target === undefined) throw notFound(at, `the list ${formatKeyPath(path.slice(0, depth))} has ${elements.length} element(s)`);
     const value = last ? leaf(target, at) : update(target, path, depth + 1, leaf, create);
     return { ...node, items: node.items.map((i) => (i === target ? value : i)) } as ListNode;
@@ -188,13 +190,14 @@ function removeAt(node: Node, path: readonly PathSegment[], depth: number): Node
   if (node.type === 'map') {
     const existing = typeof seg === 'string' ? findEntry(node, seg) : undefined;
     if (existing === undefined) throw notFound(at);
-    if (last) return { ...node, items: node.items.filter((i) => !(i.type === 'entry' && i.key === seg)) };
+    if (last) return { ...node, items: node.items.filter((i) => i !== existing) };
     const value = removeAt(existing.value, path, depth + 1);
     return { ...node, items: node.items.map((i) => (i === existing ? { ...existing, value } : i)) };
   }
   if (node.type === 'list') {
     const elements = node.items.filter((i): i is Node => i.type !== 'comment');
-    const target = typeof seg === 'number' ? elements[seg] : undefined;
+    const index = indexOf(seg);
+    const target = index === undefined ? undefined : elements[index];
     if (target === undefined) throw notFound(at);
     if (last) return { ...node, items: node.items.filter((i) => i !== target) as (Node | Comment)[] };
     const value = removeAt(target, path, depth + 1);
