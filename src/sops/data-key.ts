@@ -17,14 +17,14 @@ export interface UnwrapOptions {
 }
 
 /** Why one age key of a group did not open. Never holds key material or file content. */
-type KeyFailure = 'no identity matched' | 'malformed age data' | 'wrong length' | 'failed';
+export type KeyFailure = 'no identity matched' | 'malformed age data' | 'wrong length' | 'failed';
 
 /**
- * Tries one `enc` armor with the identities of one source. X25519-only sources take the node:crypto
- * fast path of src/age; anything else (post-quantum, SSH) goes through age-encryption, loaded only
- * then. Every stanza is tried against every identity in both paths.
+ * Opens one armored age file (a sops `enc`) with the identities of one source: the plaintext, or why
+ * not. X25519-only sources take the node:crypto fast path of src/age; anything else (post-quantum,
+ * SSH) goes through age-encryption, loaded only then. Every stanza is tried against every identity.
  */
-async function tryOpen(enc: string, identities: readonly Identity[]): Promise<Uint8Array | KeyFailure> {
+export async function openAgeArmor(enc: string, identities: readonly Identity[]): Promise<Uint8Array | KeyFailure> {
   if (identities.length === 0) return 'no identity matched';
   try {
     const fast = unwrapArmoredX25519(enc, identities);
@@ -75,7 +75,7 @@ export async function unwrapDataKey(options: UnwrapOptions): Promise<Uint8Array>
     for (let g = 0; g < groups.length; g++) {
       if (parts.has(g)) continue;
       for (const key of groups[g]!.age) {
-        const out = await tryOpen(key.enc, source.identities);
+        const out = await openAgeArmor(key.enc, source.identities);
         if (typeof out === 'string') {
           // Keep the most telling failure per key: anything beats "no identity matched".
           if (out !== 'no identity matched') failures[g]!.set(key.recipient, out);

@@ -1,7 +1,7 @@
 // Tests of data-key unwrap/wrap: armors made by the real `age` CLI, several recipients, Shamir groups, PQ, lazy sources.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
@@ -9,9 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAgeSecretKey } from '../../src/age/secret-key.js';
 import { staticProvider, type IdentityProvider, type LoadedSource } from '../../src/age/provider.js';
 import { WithSecretsError } from '../../src/errors.js';
-import { unwrapDataKey, wrapDataKey } from '../../src/sops/data-key.js';
+import { openAgeArmor, unwrapDataKey, wrapDataKey } from '../../src/sops/data-key.js';
 import type { KeyGroup } from '../../src/sops/metadata.js';
 import { splitSecret } from '../../src/sops/shamir.js';
+import { HAVE_VECTORS, VECTORS_DIR } from '../helpers/sops-vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ws-datakey-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,5 +146,28 @@ describe('wrapDataKey', () => {
       identities: staticProvider([source('s', [k3.secret, k2.secret])]),
     });
     expect(Buffer.from(back).equals(Buffer.from(key))).toBe(true);
+  });
+});
+
+describe.skipIf(!HAVE_VECTORS)('age-level vectors (getsops/sops age/keysource_test.go)', () => {
+  const at = (f: string) => readFileSync(join(VECTORS_DIR, 'getsops+sops/age-level', f), 'utf8');
+  const firstKey = (text: string) => text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!.trim();
+
+  it('the X25519 data file opens with its identity (both unwrap paths)', async () => {
+    const identity = parseAgeSecretKey(firstKey(at('x25519-identity.txt')))!;
+    const out = await openAgeArmor(at('x25519-data.age.txt'), [identity]);
+    expect(typeof out).not.toBe('string');
+    expect(Buffer.from(out as Uint8Array).toString()).toBe('data');
+    // A source mixing kinds goes through age-encryption: same result.
+    const pq = parseAgeSecretKey(firstKey(at('pq-hybrid-identity.txt')))!;
+    const slow = await openAgeArmor(at('x25519-data.age.txt'), [pq, identity]);
+    expect(Buffer.from(slow as Uint8Array).toString()).toBe('data');
+  });
+
+  it('the wrong key does not open it', async () => {
+    const other = parseAgeSecretKey(firstKey(at('x25519-other-identity.txt')))!;
+    expect(await openAgeArmor(at('x25519-data.age.txt'), [other])).toBe('no identity matched');
+    const pq = parseAgeSecretKey(firstKey(at('pq-hybrid-identity.txt')))!;
+    expect(await openAgeArmor(at('x25519-data.age.txt'), [pq, other])).toBe('no identity matched');
   });
 });
