@@ -168,7 +168,7 @@ export function createIdentityProvider(options: IdentityProviderOptions): Source
           optional: false,
           quiet: false,
           async load() {
-            const read = options.readKeyringIdentity ?? defaultReadKeyringIdentity;
+            const read = options.readKeyringIdentity ?? ((n: string) => defaultReadKeyringIdentity(n, env));
             return parseIdentityContent(await read(name), `keyring: ${name}`, ctx);
           },
         });
@@ -267,7 +267,7 @@ function safeUid(): number | undefined {
   }
 }
 
-async function defaultReadKeyringIdentity(name: string): Promise<Uint8Array> {
+async function defaultReadKeyringIdentity(name: string, env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array> {
   const { readKeyringIdentity } = await import('../keyring/identity-store.js');
-  return readKeyringIdentity(name);
+  return readKeyringIdentity(name, { env });
 }
