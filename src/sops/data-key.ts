@@ -17,7 +17,7 @@ export interface UnwrapOptions {
 }
 
 /** Why one age key of a group did not open. Never holds key material or file content. */
-export type KeyFailure = 'no identity matched' | 'malformed age data' | 'wrong length' | 'failed';
+export type KeyFailure = 'not tried (no identity found)' | 'no identity matched' | 'malformed age data' | 'wrong length' | 'failed';
 
 /**
  * Opens one armored age file (a sops `enc`) with the identities of one source: the plaintext, or why
@@ -63,7 +63,7 @@ export async function unwrapDataKey(options: UnwrapOptions): Promise<Uint8Array>
   const enough = multi ? (metadata.shamirThreshold > 0 ? Math.min(metadata.shamirThreshold, groups.length) : groups.length) : 1;
   const minimum = multi ? Math.max(2, metadata.shamirThreshold) : 1;
   const parts = new Map<number, Uint8Array>();
-  const failures = groups.map((g) => new Map<string, KeyFailure>(g.age.map((k) => [k.recipient, 'no identity matched'])));
+  const failures = groups.map((g) => new Map<string, KeyFailure>(g.age.map((k) => [k.recipient, 'not tried (no identity found)'])));
 
   if (groups.every((g) => g.age.length === 0)) {
     throw new WithSecretsError('no-identity', `${file}: no age recipient in the file (only other key types such as pgp or kms)`, {
@@ -72,13 +72,15 @@ export async function unwrapDataKey(options: UnwrapOptions): Promise<Uint8Array>
   }
 
   outer: for await (const source of identities.sources()) {
+    if (source.identities.length === 0) continue;
     for (let g = 0; g < groups.length; g++) {
       if (parts.has(g)) continue;
       for (const key of groups[g]!.age) {
         const out = await openAgeArmor(key.enc, source.identities);
         if (typeof out === 'string') {
           // Keep the most telling failure per key: anything beats "no identity matched".
-          if (out !== 'no identity matched') failures[g]!.set(key.recipient, out);
+          const before = failures[g]!.get(key.recipient);
+          if (out !== 'no identity matched' || before === 'not tried (no identity found)') failures[g]!.set(key.recipient, out);
           continue;
         }
         const want = multi ? DATA_KEY_SIZE + 1 : DATA_KEY_SIZE;

@@ -1,9 +1,10 @@
 // The registry of subcommands: each module adds itself to the commander program.
 import type { Command } from 'commander';
 import type { CommandState } from '../program.js';
+import { registerDecrypt } from './decrypt.js';
 
 /** Adds one subcommand (or a group) to the program. */
 export type RegisterCommand = (program: Command, state: CommandState) => void;
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerDecrypt];

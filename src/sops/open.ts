@@ -1,0 +1,73 @@
+// Opens a sops file: read once, parse, unwrap the data key, decrypt every document, verify the MAC, then return.
+import { readFile as fsReadFile } from 'node:fs/promises';
+import { errnoCode, WithSecretsError } from '../errors.js';
+import type { IdentityProvider } from '../age/provider.js';
+import { unwrapDataKey } from './data-key.js';
+import { decryptBranches } from './decrypt.js';
+import { compileRules } from './encryption-rules.js';
+import { verifyMac } from './mac.js';
+import { parseMetadata, type Metadata } from './metadata.js';
+import { formatFromPath, loadStore } from './stores/index.js';
+import type { MapNode, StoreFormat } from './tree.js';
+
+/** Options of {@link openSopsFile}. */
+export interface OpenOptions {
+  /** The store; default from the file extension, as sops (`--input-type`). */
+  readonly format?: StoreFormat;
+  /** Skip the MAC check (recovery only, as sops' `--ignore-mac`). */
+  readonly ignoreMac?: boolean;
+  /** Where age identities come from; sources are loaded only as far as needed. */
+  readonly identities: IdentityProvider;
+  /** Reads the file as text; default `fs.readFile(path, 'utf8')`. */
+  readonly readFile?: (path: string) => Promise<string>;
+}
+
+/** An opened sops file: every document decrypted, MAC verified unless `ignoreMac`. */
+export interface OpenedSopsFile {
+  readonly path: string;
+  readonly format: StoreFormat;
+  /** One branch per document (YAML may have several; the others always one). */
+  readonly branches: MapNode[];
+  readonly metadata: Metadata;
+  /** The data key, for a writer that re-encrypts. */
+  readonly dataKey: Uint8Array;
+  /** False only when `ignoreMac` skipped the check. */
+  readonly macVerified: boolean;
+}
+
+async function readText(path: string, readFile: ((path: string) => Promise<string>) | undefined): Promise<string> {
+  try {
+    return readFile ? await readFile(path) : await fsReadFile(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof WithSecretsError) throw cause;
+    const code = errnoCode(cause);
+    if (code === 'ENOENT') throw new WithSecretsError('io', `${path}: file not found`, { cause, hint: 'check the path' });
+    if (code === 'EACCES' || code === 'EPERM') throw new WithSecretsError('permission', `${path}: permission denied`, { cause });
+    if (code === 'EISDIR') throw new WithSecretsError('io', `${path}: is a directory`, { cause });
+    throw new WithSecretsError('io', `${path}: cannot read the file${code ? ` (${code})` : ''}`, { cause });
+  }
+}
+
+/**
+ * Reads and decrypts a sops file. The file is read once; all documents are decrypted; the MAC is
+ * verified before anything is returned (`mac-mismatch` says which check failed), unless
+ * `ignoreMac`. A file without `version` is accepted, as sops' library decrypt path accepts it.
+ * Errors: `io`/`permission`, `malformed` (not a sops file, bad metadata or values), `no-identity`,
+ * `decrypt-failed`, `mac-mismatch`.
+ */
+export async function openSopsFile(path: string, options: OpenOptions): Promise<OpenedSopsFile> {
+  const format = options.format ?? formatFromPath(path);
+  const text = await readText(path, options.readFile);
+  const { branches, metadata: metaTree } = await loadStore(format, text, path);
+  if (metaTree === undefined) {
+    throw new WithSecretsError('malformed', `${path}: not a sops file (no sops metadata found)`, {
+      hint: format === 'binary' ? 'if it is YAML, JSON, dotenv or INI, name its type with --input-type' : 'encrypt it with sops (or with-secrets secret set) first',
+    });
+  }
+  const metadata = parseMetadata(metaTree, path);
+  const rules = compileRules(metadata.rules, path);
+  const dataKey = await unwrapDataKey({ file: path, metadata, identities: options.identities });
+  const decrypted = decryptBranches(branches, dataKey, rules, metadata.macOnlyEncrypted, path);
+  if (!options.ignoreMac) verifyMac(metadata.mac, decrypted.mac, dataKey, metadata.lastmodified, path);
+  return { path, format, branches: decrypted.branches, metadata, dataKey, macVerified: !options.ignoreMac };
+}
