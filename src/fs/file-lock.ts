@@ -16,6 +16,8 @@ export interface FileLockOptions {
    * counts as abandoned (default 10 min; a write takes well under a second).
    */
   readonly staleMs?: number;
+  /** Stops waiting (a `usage` error saying it was interrupted) when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /** A held lock; release it in a `finally`. */
@@ -82,6 +84,9 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
         await breakLock(lockPath, seen);
         continue;
       }
+    }
+    if (options.signal?.aborted === true) {
+      throw new WithSecretsError('usage', `interrupted while waiting for the lock on ${target}; nothing was changed`);
     }
     if (Date.now() >= deadline) {
       const who = lastHolder === undefined ? 'another writer' : `another with-secrets (pid ${lastHolder.pid} on ${lastHolder.host}, since ${lastHolder.since})`;
