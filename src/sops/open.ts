@@ -7,6 +7,7 @@ import { decryptBranches } from './decrypt.js';
 import { compileRules } from './encryption-rules.js';
 import { verifyMac } from './mac.js';
 import { parseMetadata, type Metadata } from './metadata.js';
+import type { ParseCache } from './parse-cache.js';
 import { formatFromPath, loadStore } from './stores/index.js';
 import type { MapNode, StoreFormat } from './tree.js';
 
@@ -20,6 +21,8 @@ export interface OpenOptions {
   readonly identities: IdentityProvider;
   /** Reads the file as text; default `fs.readFile(path, 'utf8')`. */
   readonly readFile?: (path: string) => Promise<string>;
+  /** A cache of parsed, still-encrypted documents (the launcher passes one, so a launch skips the YAML parser). */
+  readonly cache?: ParseCache;
 }
 
 /** An opened sops file: every document decrypted, MAC verified unless `ignoreMac`. */
@@ -58,7 +61,8 @@ async function readText(path: string, readFile: ((path: string) => Promise<strin
 export async function openSopsFile(path: string, options: OpenOptions): Promise<OpenedSopsFile> {
   const format = options.format ?? formatFromPath(path);
   const text = await readText(path, options.readFile);
-  const { branches, metadata: metaTree } = await loadStore(format, text, path);
+  const parse = () => loadStore(format, text, path);
+  const { branches, metadata: metaTree } = await (options.cache ? options.cache.load(path, text, format, parse) : parse());
   if (metaTree === undefined) {
     throw new WithSecretsError('malformed', `${path}: not a sops file (no sops metadata found)`, {
       hint: format === 'binary' ? 'if it is YAML, JSON, dotenv or INI, name its type with --input-type' : 'encrypt it with sops (or with-secrets secret set) first',

@@ -24,6 +24,8 @@ export interface ParseCacheOptions {
   readonly uid?: number;
   /** Told about a cache problem (an entry ignored or not written); never fatal. Messages hold no file content. */
   readonly onProblem?: (what: string) => void;
+  /** The formats worth caching (default: YAML only; the others parse about as fast as the cache reads). */
+  readonly formats?: readonly string[];
 }
 
 /** A store's parse of a file: its documents without `sops`, and the `sops` map (still encrypted). */
@@ -55,9 +57,11 @@ export function createParseCache(options: ParseCacheOptions): ParseCache {
   const uid = options.uid ?? (typeof process.getuid === 'function' ? process.getuid() : -1);
   const problem = options.onProblem ?? (() => {});
   let dirReady: Promise<boolean> | undefined;
+  const formats = options.formats ?? ['yaml'];
 
   return {
     async load(path, content, format, parse) {
+      if (!formats.includes(format)) return parse();
       const key = await keyOf(path, content, format);
       const entryPath = join(options.dir, `${createHash('sha256').update(key?.path ?? path).digest('hex').slice(0, 32)}.json`);
       if (key !== undefined) {

@@ -116,7 +116,16 @@ describe('parse cache', () => {
     expect(p.calls()).toBe(3);
   });
 
+  it('caches only the formats asked for (YAML by default)', async () => {
+    const p = counting();
+    await cache().load(file, readFileSync(file), 'json', p.parse);
+    await cache().load(file, readFileSync(file), 'json', p.parse);
+    expect(p.calls()).toBe(2);
+    expect(() => readdirSync(dir)).toThrow();
+  });
+
   it('keys on the format and accepts the content as text', async () => {
+    const cache = () => createParseCache({ dir, formats: ['yaml', 'json'] });
     const p = counting();
     await cache().load(file, readFileSync(file, 'utf8'), 'yaml', p.parse);
     await cache().load(file, readFileSync(file), 'yaml', p.parse);
