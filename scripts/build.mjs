@@ -1,10 +1,10 @@
 // Builds dist/: the bundled bin (one entry plus lazily loaded chunks) and the typed library.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: { 'with-secrets': 'src/cli/main.ts' },
   outdir: 'dist',
   bundle: true,
@@ -19,6 +19,10 @@ await build({
   external: ['keytar'],
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
+// Which sources went into which chunk: the lazy-loading test checks the launch path against it.
+mkdirSync('.cache', { recursive: true });
+writeFileSync('.cache/build-meta.json', JSON.stringify(result.metafile));
 chmodSync('dist/with-secrets.js', 0o755);
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -1,0 +1,239 @@
+// The launch benchmark (`npm run bench`): with-secrets against bare Node, dotenvx and age, alternating, in one run.
+//
+// Usage: node bench/launch.mjs [--rounds N] [--rss-rounds N] [--node PATH]… [--no-build] [--write FILE] [--keep] [--only ID,…]
+// Every command runs with NODE_EXTRA_CA_CERTS removed from its environment: Node 20 reads that file at every
+// start (~40 ms here), which would hide the differences this benchmark is about.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFixtures } from './fixtures.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'dist/with-secrets.js');
+const DOTENVX = join(ROOT, 'node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
+const NODE22 = join(ROOT, '.cache/node22/node_modules/node/bin/node');
+const TIME = '/usr/bin/time';
+
+function parseArgs(argv) {
+  const opts = { rounds: 30, rssRounds: 5, nodes: [], build: true, write: undefined, keep: false, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--rounds') opts.rounds = Number(value());
+    else if (a === '--rss-rounds') opts.rssRounds = Number(value());
+    else if (a === '--node') opts.nodes.push(resolve(value()));
+    else if (a === '--no-build') opts.build = false;
+    else if (a === '--write') opts.write = resolve(value());
+    else if (a === '--keep') opts.keep = true;
+    else if (a === '--only') opts.only = value().split(',');
+    else if (a === '-h' || a === '--help') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 5).join('\n').replace(/^\/\/ ?/gm, ''));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  if (!(opts.rounds >= 1) || !(opts.rssRounds >= 0)) throw new Error('--rounds must be ≥ 1 and --rss-rounds ≥ 0');
+  if (opts.nodes.length === 0) {
+    opts.nodes.push(process.execPath);
+    if (existsSync(NODE22)) opts.nodes.push(NODE22);
+  }
+  return opts;
+}
+
+/** The environment every command gets: ours without NODE_EXTRA_CA_CERTS or any sops/with-secrets input. */
+function baseEnv(extra) {
+  const env = { ...process.env, ...extra };
+  for (const name of Object.keys(env)) {
+    if (name === 'NODE_EXTRA_CA_CERTS' || name === 'NODE_OPTIONS' || name.startsWith('SOPS_') || name.startsWith('WITH_SECRETS_') || name.startsWith('DOTENV_')) {
+      delete env[name];
+    }
+  }
+  return { ...env, ...extra };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs a command once; returns wall time in ms, or throws with its stderr when it fails. */
+function timeOnce(cmd) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), { env: cmd.env, cwd: cmd.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd.label}: exit ${r.status ?? r.signal}\n${r.stderr}`);
+  return ms;
+}
+
+/** Peak RSS (KiB) of a command and the processes it waited for, from GNU time's %M. */
+function rssOnce(cmd, outFile) {
+  const r = spawnSync(TIME, ['-f', '%M', '-o', outFile, ...cmd.argv], { env: cmd.env, cwd: cmd.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd.label}: exit ${r.status ?? r.signal} under ${TIME}\n${r.stderr}`);
+  return Number(readFileSync(outFile, 'utf8').trim().split('\n').pop());
+}
+
+function nodeVersion(node) {
+  return spawnSync(node, ['--version'], { encoding: 'utf8', env: baseEnv({}) }).stdout.trim();
+}
+
+function commandsFor(node, fx) {
+  const wsEnv = baseEnv({ HOME: fx.home, XDG_CACHE_HOME: fx.cacheHome, XDG_CONFIG_HOME: join(fx.home, '.config') });
+  const ws = (profile) => [node, CLI, '--config', fx.config, '--profile', profile, '/bin/true'];
+  const cmds = [
+    { id: 'true', label: '`/bin/true`', argv: ['/bin/true'], env: baseEnv({}) },
+    { id: 'node', label: '`node -e 0` (the floor)', argv: [node, '-e', '0'], env: baseEnv({}) },
+    { id: 'ws10', label: 'with-secrets, 10 secrets (YAML, X25519 key file)', argv: ws('ten'), env: wsEnv },
+    { id: 'ws1000', label: `with-secrets, 1,000-key file (${fx.sizes.thousand})`, argv: ws('thousand'), env: wsEnv },
+    { id: 'ws10mb', label: `with-secrets, ${fx.sizes.big} file`, argv: ws('big'), env: wsEnv },
+    {
+      id: 'ws10cold',
+      label: 'with-secrets, 10 secrets, no parse cache',
+      argv: ws('ten'),
+      // A cache home under a regular file: the cache can never be written, so every run parses YAML.
+      env: { ...wsEnv, XDG_CACHE_HOME: join(fx.dir, 'not-a-dir', 'cache') },
+    },
+    { id: 'dotenvx', label: '`dotenvx run` (encrypted .env, 10 secrets)', argv: [node, DOTENVX, 'run', '-f', fx.dotenv, '--', '/bin/true'], env: baseEnv({}), cwd: fx.dotenvDir },
+    { id: 'age', label: '`age -d` of the data key (native floor)', argv: ['age', '-d', '-i', fx.keyFile, '-o', '/dev/null', fx.ageFile], env: baseEnv({}) },
+  ];
+  return cmds;
+}
+
+function measure(cmds, rounds, rssRounds, scratch) {
+  const times = new Map(cmds.map((c) => [c.id, []]));
+  const rss = new Map(cmds.map((c) => [c.id, []]));
+  // Warm-up: page cache, the parse cache and the compile cache are filled before anything counts.
+  for (let i = 0; i < 2; i++) for (const c of cmds) timeOnce(c);
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cmds) times.get(c.id).push(timeOnce(c));
+    process.stderr.write(`\r  round ${r + 1}/${rounds}`);
+  }
+  process.stderr.write('\n');
+  const hasTime = existsSync(TIME);
+  if (hasTime) {
+    for (let r = 0; r < rssRounds; r++) for (const c of cmds) rss.get(c.id).push(rssOnce(c, join(scratch, 'rss.txt')));
+  }
+  return cmds.map((c) => {
+    const t = times.get(c.id);
+    const m = rss.get(c.id);
+    return { ...c, median: median(t), min: Math.min(...t), max: Math.max(...t), rssKiB: m.length ? median(m) : undefined };
+  });
+}
+
+const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+function table(results) {
+  const lines = ['| Node | command | median ms | min–max ms | × `node -e 0` | peak RSS MiB | RSS × node |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const { version, rows } of results) {
+    const floor = rows.find((r) => r.id === 'node');
+    for (const r of rows) {
+      const ratio = r.median / floor.median;
+      const rssRatio = r.rssKiB !== undefined && floor.rssKiB ? (r.rssKiB / floor.rssKiB).toFixed(2) : '–';
+      const rssMiB = r.rssKiB !== undefined ? (r.rssKiB / 1024).toFixed(1) : '–';
+      lines.push(`| ${version} | ${r.label} | ${fmt(r.median)} | ${fmt(r.min)}–${fmt(r.max)} | ${ratio.toFixed(2)} | ${rssMiB} | ${rssRatio} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function targets(results) {
+  const lines = [];
+  let allPass = true;
+  for (const { version, rows } of results) {
+    const get = (id) => rows.find((r) => r.id === id);
+    const node = get('node');
+    const checks = [
+      ['10-secret launch ≤ 1.5× node -e 0', get('ws10').median / node.median, (x) => x <= 1.5, (x) => `${x.toFixed(2)}×`],
+      ['1,000-key launch ≤ 2× node -e 0', get('ws1000').median / node.median, (x) => x <= 2, (x) => `${x.toFixed(2)}×`],
+      ['10 MB file < 1 s', get('ws10mb').median, (x) => x < 1000, (x) => `${fmt(x)} ms`],
+      ['≥ 10× faster than dotenvx run', get('dotenvx').median / get('ws10').median, (x) => x >= 10, (x) => `${x.toFixed(1)}×`],
+    ];
+    if (get('ws10').rssKiB !== undefined) {
+      checks.push(['peak RSS ≤ 1.5× node -e 0', get('ws10').rssKiB / node.rssKiB, (x) => x <= 1.5, (x) => `${x.toFixed(2)}×`]);
+    }
+    for (const [name, value, ok, show] of checks) {
+      const pass = ok(value);
+      allPass &&= pass;
+      lines.push(`- ${pass ? 'PASS' : 'FAIL'} (${version}) ${name}: ${show(value)}`);
+    }
+    // Linear growth: cost per MB of file beyond the 10-secret case.
+    const perMb = (get('ws10mb').median - get('ws10').median) / (get('ws10mb').fileBytes / 1e6);
+    lines.push(`- info (${version}) cost per MB of sops file: ${perMb.toFixed(0)} ms/MB`);
+  }
+  return { text: lines.join('\n'), allPass };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.build) {
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('build failed');
+  }
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const dir = mkdtempSync(join(tmpdir(), 'ws-bench-'));
+  try {
+    process.stderr.write(`fixtures in ${dir}\n`);
+    const fx = await makeFixtures(dir, { root: ROOT, dotenvx: DOTENVX, env: baseEnv({}) });
+    const results = [];
+    for (const node of opts.nodes) {
+      const version = nodeVersion(node);
+      process.stderr.write(`Node ${version} (${node})\n`);
+      const cmds = commandsFor(node, fx)
+        .filter((c) => opts.only === undefined || c.id === 'node' || opts.only.includes(c.id))
+        .map((c) => ({ ...c, fileBytes: fx.bytes[c.id] }));
+      results.push({ version, rows: measure(cmds, opts.rounds, opts.rssRounds, dir) });
+    }
+    const t = opts.only === undefined ? targets(results) : { text: '(targets need every command; --only was given)', allPass: true };
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    const report = [
+      `Machine: ${cpu}, ${cpus().length} cores, Linux ${release()}; ${opts.rounds} alternating rounds (${opts.rssRounds} for RSS) after 2 warm-up rounds; ${new Date().toISOString().slice(0, 10)}.`,
+      'NODE_EXTRA_CA_CERTS (and NODE_OPTIONS, SOPS_*, DOTENV_*) unset for every command. Peak RSS: GNU time %M (the wrapper\'s own peak; /bin/true is smaller).',
+      '',
+      table(results),
+      '',
+      'Targets:',
+      t.text,
+    ].join('\n');
+    console.log(report);
+    if (opts.write) {
+      writeFileSync(opts.write, resultsPage(report));
+      process.stderr.write(`wrote ${opts.write}\n`);
+    }
+    if (!t.allPass) process.exitCode = 1;
+  } finally {
+    if (opts.keep) process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function resultsPage(report) {
+  return `# Launch benchmark
+
+The latest run of \`npm run bench\` (\`node bench/launch.mjs\`). It makes its fixtures in a temporary
+directory (an age key, sops YAML files of 10 secrets, 1,000 keys and about 10 MB, a Home Manager style
+JSON config, an encrypted .env for dotenvx), then runs every command alternately (A B C … A B C …)
+so that noise hits all of them alike, and reports medians.
+
+${report}
+
+## Reproduce
+
+\`\`\`sh
+bash scripts/install-test-deps.sh   # age, Node 22 under .cache/node22, npm packages (dotenvx)
+npm run bench                       # Node 20 (this one) and Node 22; --rounds N, --node PATH, --write FILE
+\`\`\`
+
+\`with-secrets\` runs as \`node dist/with-secrets.js --config CONFIG --profile P /bin/true\`: on Node ≥ 22.15 it
+replaces itself with the child (execve), on Node 20 it spawns it and waits. Its parse cache lives in the
+benchmark's temporary \`XDG_CACHE_HOME\` and is warm after the warm-up rounds, except in the "no parse cache" row.
+`;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 2;
+});
