@@ -11,9 +11,12 @@ export interface DecryptedBranches {
   readonly mac: string;
 }
 
-/** Prints a tree path for messages: `a.b` (or `(top level)`); list indices are not tracked by sops' path. */
-function showPath(path: readonly string[]): string {
-  return path.length === 0 ? '(top level)' : path.map((p) => (/^[A-Za-z0-9_-]+$/.test(p) ? p : JSON.stringify(p))).join('.');
+/** Prints a tree location for messages: `a.b[0].c`, or `(top level)`. */
+function showPath(location: readonly (string | number)[]): string {
+  if (location.length === 0) return '(top level)';
+  return location
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i === 0 ? p : '.' + p) : `[${JSON.stringify(p)}]`))
+    .join('');
 }
 
 /**
@@ -38,7 +41,7 @@ export function decryptBranches(branches: readonly MapNode[], key: Uint8Array, r
             plain = leaf;
           }
         } else if (leaf.type !== 'str') {
-          throw new WithSecretsError('malformed', `${file}: ${showPath(ctx.path)}: expected an encrypted value (a string), found a ${leaf.type}`, {
+          throw new WithSecretsError('malformed', `${file}: ${showPath(ctx.location)}: expected an encrypted value (a string), found a ${leaf.type}`, {
             hint: 'the file was edited by hand or by another tool; restore it, or encrypt it again with sops',
           });
         } else {
@@ -47,7 +50,7 @@ export function decryptBranches(branches: readonly MapNode[], key: Uint8Array, r
           } catch (cause) {
             const code = cause instanceof WithSecretsError && cause.code === 'decrypt-failed' ? 'decrypt-failed' : 'malformed';
             const why = cause instanceof WithSecretsError ? cause.message : 'cannot be decrypted';
-            throw new WithSecretsError(code, `${file}: ${showPath(ctx.path)}: ${why}`, {
+            throw new WithSecretsError(code, `${file}: ${showPath(ctx.location)}: ${why}`, {
               cause,
               hint:
                 code === 'decrypt-failed'
@@ -56,7 +59,7 @@ export function decryptBranches(branches: readonly MapNode[], key: Uint8Array, r
             });
           }
           if (plain.type === 'comment') {
-            throw new WithSecretsError('malformed', `${file}: ${showPath(ctx.path)}: a value decrypts to a comment`);
+            throw new WithSecretsError('malformed', `${file}: ${showPath(ctx.location)}: a value decrypts to a comment`);
           }
         }
       }

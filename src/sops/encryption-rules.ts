@@ -87,6 +87,8 @@ export function aadOf(path: readonly string[]): string {
 /** What the walk tells the visitor about one leaf. */
 export interface LeafContext {
   readonly path: readonly string[];
+  /** The full location for messages: map keys and list indices (indices are not part of the AAD). */
+  readonly location: readonly (string | number)[];
   readonly comments: CommentStack;
   readonly isComment: boolean;
 }
@@ -101,46 +103,49 @@ export type WalkLeaf = Exclude<Scalar, { type: 'null' }> | Comment;
  * non-comment item.
  */
 export function walkBranch(branch: MapNode, visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf): MapNode {
-  return walkMap(branch, [], [], visit);
+  return walkMap(branch, [], [], [], visit);
 }
 
-function walkMap(node: MapNode, path: string[], stack: string[][], visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf): MapNode {
+type Visit = (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf;
+
+function walkMap(node: MapNode, path: string[], loc: (string | number)[], stack: string[][], visit: Visit): MapNode {
   const level: string[] = [];
   const inner = [...stack, level];
   const items: (Entry | Comment)[] = [];
   for (const item of node.items) {
     if (item.type === 'comment') {
       level.push(item.value);
-      items.push(asComment(visit(item, { path, comments: snapshot(inner), isComment: true })));
+      items.push(asComment(visit(item, { path, location: loc, comments: snapshot(inner), isComment: true })));
       continue;
     }
-    items.push({ ...item, value: walkNode(item.value, [...path, item.key], inner, visit) });
+    items.push({ ...item, value: walkNode(item.value, [...path, item.key], [...loc, item.key], inner, visit) });
     level.length = 0;
   }
   return { ...node, items };
 }
 
-function walkList(node: ListNode, path: string[], stack: string[][], visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf): ListNode {
+function walkList(node: ListNode, path: string[], loc: (string | number)[], stack: string[][], visit: Visit): ListNode {
   const level: string[] = [];
   const inner = [...stack, level];
   const items: (Node | Comment)[] = [];
+  let index = 0;
   for (const item of node.items) {
     if (item.type === 'comment') {
       level.push(item.value);
-      items.push(asComment(visit(item, { path, comments: snapshot(inner), isComment: true })));
+      items.push(asComment(visit(item, { path, location: loc, comments: snapshot(inner), isComment: true })));
       continue;
     }
-    items.push(walkNode(item, path, inner, visit));
+    items.push(walkNode(item, path, [...loc, index++], inner, visit));
     level.length = 0;
   }
   return { ...node, items };
 }
 
-function walkNode(node: Node, path: string[], stack: string[][], visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf): Node {
-  if (node.type === 'map') return walkMap(node, path, stack, visit);
-  if (node.type === 'list') return walkList(node, path, stack, visit);
+function walkNode(node: Node, path: string[], loc: (string | number)[], stack: string[][], visit: Visit): Node {
+  if (node.type === 'map') return walkMap(node, path, loc, stack, visit);
+  if (node.type === 'list') return walkList(node, path, loc, stack, visit);
   if (node.type === 'null') return node;
-  const out = visit(node, { path, comments: snapshot(stack), isComment: false });
+  const out = visit(node, { path, location: loc, comments: snapshot(stack), isComment: false });
   if (out.type === 'comment') throw new WithSecretsError('malformed', `a value at ${aadOf(path)} decrypted to a comment`);
   return out;
 }
