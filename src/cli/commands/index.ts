@@ -2,9 +2,12 @@
 import type { Command } from 'commander';
 import type { CommandState } from '../program.js';
 import { registerDecrypt } from './decrypt.js';
+import { registerSecret } from './secret.js';
+import { registerRecipients } from './recipients.js';
+import { registerRotate } from './rotate.js';
 
 /** Adds one subcommand (or a group) to the program. */
 export type RegisterCommand = (program: Command, state: CommandState) => void;
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerDecrypt];
+export const COMMANDS: RegisterCommand[] = [registerDecrypt, registerSecret, registerRecipients, registerRotate];

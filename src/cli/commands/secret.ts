@@ -1,0 +1,126 @@
+// `with-secrets secret set|rm|list|edit`: manage the values of a SOPS file without sops; every write is atomic and locked.
+import { Option, type Command } from 'commander';
+import type { StoreFormat } from '../../sops/tree.js';
+import { EXIT } from '../exit-codes.js';
+import { exitWith } from '../outcome.js';
+import type { CommandState } from '../program.js';
+import type { RegisterCommand } from './index.js';
+import {
+  formatOption,
+  identitiesFor,
+  loadOptionalConfig,
+  lockTimeoutMsOf,
+  note,
+  readSecretValue,
+  secretsFileOf,
+} from './write-common.js';
+
+const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
+
+interface FileFlags {
+  file?: string;
+  inputType?: StoreFormat;
+}
+
+/** Adds the options every `secret` subcommand has. */
+function fileOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --file <file>', 'the SOPS file (default: the config\'s sopsFile, else $XDG_CONFIG_HOME/with-secrets/secrets.yaml)')
+    .addOption(new Option('--input-type <type>', 'the file format (default: from the extension)').choices(FORMATS));
+}
+
+/** The things each action needs, from flags, config and context. */
+async function prepare(program: Command, state: CommandState, flags: FileFlags) {
+  const { ctx } = state;
+  const globals = program.opts<{ config?: string; verbose?: boolean }>();
+  const config = await loadOptionalConfig(ctx, globals.config);
+  const file = secretsFileOf(ctx, flags.file, config);
+  const format = await formatOption(flags.inputType, file);
+  return { ctx, config, file, format, verbose: Boolean(globals.verbose) };
+}
+
+/** Registers `secret` and its subcommands. */
+export const registerSecret: RegisterCommand = (program, state) => {
+  const secret = program
+    .command('secret')
+    .description('add, change, remove and list the values of the SOPS file (no sops needed; files stay ordinary sops files)');
+
+  fileOptions(
+    secret
+      .command('set')
+      .description(
+        'set NAME to a value read from stdin (one trailing newline dropped), or typed at a hidden prompt on a terminal;\n' +
+          'never from the command line. NAME is dotted (openai.api_key) or sops syntax (\'["a"]["b"]\'). A new value is a\n' +
+          'string; an existing value keeps its type. A missing file is created by the .sops.yaml creation rule that matches it.',
+      )
+      .argument('<name>', 'the key path'),
+  ).action(async (name: string, flags: FileFlags) => {
+    const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
+    const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
+    const { checkPathForFormat, setSecret } = await import('../../sops/secret-ops.js');
+    const path = parseKeyPath(name);
+    checkPathForFormat(format, path);
+    const value = await readSecretValue(ctx, showKeyPath(path));
+    const sopsConfig = ctx.env['SOPS_CONFIG'];
+    const outcome = await setSecret(file, path, value, {
+      format,
+      identities: await identitiesFor(ctx, config, verbose),
+      lockTimeoutMs: lockTimeoutMsOf(ctx),
+      create: { cwd: ctx.cwd, ...(sopsConfig === undefined || sopsConfig === '' ? {} : { sopsConfig }) },
+    });
+    for (const w of outcome.warnings) note(ctx, `warning: ${w}`);
+    note(ctx, `${outcome.fileCreated ? 'created' : 'updated'} ${file}: ${outcome.created ? 'added' : 'changed'} ${showKeyPath(path)}`);
+    state.outcome = exitWith(EXIT.ok);
+  });
+
+  fileOptions(secret.command('rm').alias('remove').description('remove NAME (a value, or a whole map or list) from the SOPS file').argument('<name>', 'the key path')).action(
+    async (name: string, flags: FileFlags) => {
+      const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
+      const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
+      const { removeSecret } = await import('../../sops/secret-ops.js');
+      const path = parseKeyPath(name);
+      await removeSecret(file, path, { format, identities: await identitiesFor(ctx, config, verbose), lockTimeoutMs: lockTimeoutMsOf(ctx) });
+      note(ctx, `updated ${file}: removed ${showKeyPath(path)}`);
+      state.outcome = exitWith(EXIT.ok);
+    },
+  );
+
+  fileOptions(
+    secret
+      .command('list')
+      .alias('ls')
+      .description('list the names in the SOPS file (never values), each with the profiles that use it; needs no key')
+      .option('--json', 'print JSON: [{"name", "document", "profiles": [{"profile", "variable"}]}]'),
+  ).action(async (flags: FileFlags & { json?: boolean }) => {
+    const { ctx, file, format, config } = await prepare(program, state, flags);
+    const { listSecretNames } = await import('../../sops/secret-ops.js');
+    const { usersOf } = await import('./secret-users.js');
+    const docs = await listSecretNames(file, format);
+    const rows = await usersOf(docs, file, config);
+    if (flags.json) {
+      ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    } else {
+      const width = Math.min(48, Math.max(0, ...rows.map((r) => r.display.length)));
+      for (const r of rows) {
+        const users = r.profiles.length === 0 ? '-' : r.profiles.map((p) => `${p.profile} (${p.variable})`).join(', ');
+        ctx.stdout.write(`${r.display.padEnd(width)}  ${users}\n`);
+      }
+      if (rows.length === 0) note(ctx, `${file} holds no values yet; add one with \`with-secrets secret set NAME\``);
+    }
+    state.outcome = exitWith(EXIT.ok);
+  });
+
+  fileOptions(
+    secret
+      .command('edit')
+      .description(
+        'open the decrypted SOPS file in $SOPS_EDITOR / $EDITOR, as `sops edit` does, and encrypt it again on save.\n' +
+          'The plaintext lives only in a 0600 file in a 0700 directory under $XDG_RUNTIME_DIR (refused when that is unset)\n' +
+          'and is removed on every exit, signals included. Other writers wait for the lock until the editor closes.',
+      ),
+  ).action(async (flags: FileFlags) => {
+    const prepared = await prepare(program, state, flags);
+    const { runEdit } = await import('./secret-edit.js');
+    state.outcome = exitWith(await runEdit(prepared.ctx, prepared.file, prepared.format, await identitiesFor(prepared.ctx, prepared.config, prepared.verbose), lockTimeoutMsOf(prepared.ctx)));
+  });
+};
