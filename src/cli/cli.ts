@@ -1,10 +1,12 @@
-// Decides between the launch fast path (`with-secrets CMD …`) and the management commands.
+// Decides between the launch fast path (`with-secrets CMD …`, `with-secrets run -- CMD …`) and the management commands.
 import type { CliContext } from './context.js';
 import type { Outcome } from './outcome.js';
 import { isSubcommand } from './subcommands.js';
 
 /** Global options that take a value, so the first non-option word (CMD) can be found without commander. */
 const OPTIONS_WITH_VALUE = new Set(['-c', '--config', '-p', '--profile']);
+
+const HELP = new Set(['-h', '--help', '-V', '--version']);
 
 /** Index of the first argument that is not a global option, or -1. */
 function firstCommandIndex(args: readonly string[]): number {
@@ -17,18 +19,34 @@ function firstCommandIndex(args: readonly string[]): number {
   return -1;
 }
 
+/** True when `run`'s own options (before `--` or CMD) ask for help, which commander prints. */
+function runWantsHelp(args: readonly string[], runAt: number): boolean {
+  for (let i = runAt + 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--' || !a.startsWith('-')) return false;
+    if (HELP.has(a)) return true;
+    if (OPTIONS_WITH_VALUE.has(a)) i++;
+  }
+  return true; // `with-secrets run` alone: show run's help rather than a bare usage error
+}
+
 /**
  * Runs with-secrets on `args` (argv without node and the script) and returns what to do:
- * exit with a code, or launch a child. Touches nothing but `ctx`.
+ * exit with a code, or launch a child. Touches nothing but `ctx`. Launches never load commander.
  */
 export async function cli(args: readonly string[], ctx: CliContext): Promise<Outcome> {
   const at = firstCommandIndex(args);
   const word = at >= 0 ? args[at]! : undefined;
-  const wantsHelp = args.slice(0, at >= 0 ? at : args.length).some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version');
-  if (word === undefined || wantsHelp || (isSubcommand(word) && args[at - 1] !== '--')) {
+  const afterDashDash = at > 0 && args[at - 1] === '--';
+  const wantsHelp = args.slice(0, at >= 0 ? at : args.length).some((a) => HELP.has(a));
+  if (word === 'run' && !afterDashDash && !wantsHelp && !runWantsHelp(args, at)) {
+    const { runLaunch } = await import('./launch-command.js');
+    return runLaunch(args, at, ctx, 'run');
+  }
+  if (word === undefined || wantsHelp || (isSubcommand(word) && !afterDashDash)) {
     const { runProgram } = await import('./program.js');
     return runProgram(args, ctx);
   }
   const { runLaunch } = await import('./launch-command.js');
-  return runLaunch(args, at, ctx);
+  return runLaunch(args, at, ctx, 'launch');
 }

@@ -1,18 +1,57 @@
 // The bin entry: the only code that reads process.argv, installs signal handlers and exits.
+import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isatty } from 'node:tty';
 import { cli } from './cli.js';
-import type { CliContext } from './context.js';
+import type { CliContext, OutputStream } from './context.js';
 import { formatError } from './report.js';
 
 // First thing, in every mode: on Node 20 an unhandled SIGUSR1 opens the inspector on a local
 // port, a way into a process that holds secrets.
 process.on('SIGUSR1', () => {});
 
+/**
+ * stderr as plain synchronous writes to fd 2. process.stderr would put a pipe into non-blocking
+ * mode (and reopen a terminal), and a child started by execve inherits that; `node:stream` is
+ * loaded only when something is written.
+ */
+function fdWriter(fd: number): OutputStream {
+  const { Writable } = createRequire(import.meta.url)('node:stream') as typeof import('node:stream');
+  const w = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      try {
+        for (let off = 0; off < chunk.length; ) {
+          try {
+            off += writeSync(fd, chunk, off);
+          } catch (e) {
+            // A descriptor someone else made non-blocking: wait for room instead of losing output.
+            if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          }
+        }
+        callback();
+      } catch (e) {
+        callback(e as Error);
+      }
+    },
+  });
+  return Object.assign(w, { isTTY: isatty(fd), fd });
+}
+
+let stderr: OutputStream | undefined;
 const ctx: CliContext = {
   env: process.env,
   cwd: process.cwd(),
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
+  // stdin and stdout are created only when a command uses them; a launch never does.
+  get stdin() {
+    return process.stdin;
+  },
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return (stderr ??= fdWriter(2));
+  },
+  ...(process.argv[1] === undefined ? {} : { selfPath: process.argv[1] }),
 };
 
 try {
@@ -24,6 +63,6 @@ try {
     await carryOutLaunch(outcome.plan);
   }
 } catch (err) {
-  process.stderr.write(formatError(err));
+  ctx.stderr.write(formatError(err));
   process.exitCode = 125;
 }

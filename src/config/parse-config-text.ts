@@ -1,6 +1,17 @@
 // Parses config text: JSON.parse when the text is JSON (what Home Manager writes), else the YAML parser, loaded only then.
 import { ConfigIssue, type ConfigPath } from './validate-config.js';
 
+type YamlModule = typeof import('yaml');
+
+/**
+ * Loads the YAML parser on demand. `yaml` is CommonJS: Node's import gives named exports and
+ * `default`, but the esbuild bundle's split chunk gives only `default` (module.exports).
+ */
+async function loadYaml(): Promise<YamlModule> {
+  const mod = (await import('yaml')) as YamlModule & { default?: YamlModule };
+  return mod.default ?? mod;
+}
+
 /** A config syntax error at a 1-based line. */
 export class ConfigSyntaxError extends Error {
   override readonly name = 'ConfigSyntaxError';
@@ -40,7 +51,7 @@ export async function parseConfigText(text: string): Promise<unknown> {
       // Not strict JSON (a comment, a trailing comma, or YAML flow style): the YAML parser decides.
     }
   }
-  const { parseDocument, LineCounter } = await import('yaml');
+  const { parseDocument, LineCounter } = await loadYaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
@@ -59,7 +70,7 @@ export async function parseConfigText(text: string): Promise<unknown> {
  * or of the deepest part of the path that exists. Used only to report an error, so it may load `yaml`.
  */
 export async function findConfigLine(text: string, path: ConfigPath, at: ConfigIssue['at']): Promise<number | undefined> {
-  const { parseDocument, LineCounter, isMap, isSeq, isScalar } = await import('yaml');
+  const { parseDocument, LineCounter, isMap, isSeq, isScalar } = await loadYaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
   let node: unknown = doc.contents;

@@ -47,6 +47,67 @@ export function isShim(path: string): boolean {
   }
 }
 
+/** The interpreter named by a `#!` line (as the kernel reads it: the first word after `#!`), or ''. */
+function shebangInterpreter(head: Buffer): string {
+  const newline = head.indexOf(0x0a);
+  const line = head.subarray(2, newline === -1 ? Math.min(head.length, 256) : newline).toString('utf8');
+  return line.trim().split(/[ \t]/)[0] ?? '';
+}
+
+/**
+ * The program interpreter (dynamic loader) of an ELF executable, from its PT_INTERP header, or
+ * undefined for a static binary or one this cannot read. A missing loader makes execve fail with
+ * ENOENT, which `process.execve` turns into an abort.
+ */
+function elfInterpreter(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const eh = Buffer.alloc(64);
+    if (readSync(fd, eh, 0, 64, 0) < 52) return undefined;
+    const is64 = eh[4] === 2;
+    const le = eh[5] === 1;
+    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const word = (b: Buffer, o: number) => (is64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o));
+    const phoff = word(eh, is64 ? 32 : 28);
+    const phentsize = u16(eh, is64 ? 54 : 42);
+    const phnum = Math.min(u16(eh, is64 ? 56 : 44), 256);
+    const ph = Buffer.alloc(phentsize);
+    for (let i = 0; i < phnum; i++) {
+      if (readSync(fd, ph, 0, phentsize, phoff + i * phentsize) < phentsize) return undefined;
+      if (u32(ph, 0) !== 3) continue; // PT_INTERP
+      const offset = word(ph, is64 ? 8 : 4);
+      const size = Math.min(word(ph, is64 ? 32 : 16), 4096);
+      const name = Buffer.alloc(size);
+      readSync(fd, name, 0, size, offset);
+      const end = name.indexOf(0);
+      return name.subarray(0, end === -1 ? size : end).toString('utf8');
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Why `interpreter` cannot run, or undefined when it can. */
+function checkInterpreter(interpreter: string): string | undefined {
+  // The kernel resolves a relative interpreter against the cwd at exec time; rare enough to leave to execve.
+  if (!isAbsolute(interpreter)) return undefined;
+  const full = interpreter;
+  try {
+    const st = statSync(full);
+    if (!st.isFile()) return `has a bad interpreter: ${interpreter} is not a regular file`;
+    accessSync(full, constants.X_OK);
+    return undefined;
+  } catch (e) {
+    const code = errnoCode(e);
+    return `has a bad interpreter: ${interpreter} ${code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : 'cannot be executed'}`;
+  }
+}
+
 /** Binary formats the kernel runs itself (ELF; Mach-O and fat binaries on macOS). */
 function isKnownBinary(head: Buffer): boolean {
   if (head.length < 4) return false;
@@ -85,7 +146,18 @@ function examine(path: string, skip: ReadonlySet<string>): Candidate {
       /* a vanished file is judged by execve */
     }
   }
-  if (head.subarray(0, 2).toString('latin1') === '#!' || isKnownBinary(head)) return { kind: 'ok', resolved: { path, viaShell: false } };
+  if (head.subarray(0, 2).toString('latin1') === '#!') {
+    const interpreter = shebangInterpreter(head);
+    // `#!` with nothing after it: the kernel says ENOEXEC and the shells run the file with sh.
+    if (interpreter === '') return { kind: 'ok', resolved: { path, viaShell: true } };
+    const bad = checkInterpreter(interpreter);
+    return bad === undefined ? { kind: 'ok', resolved: { path, viaShell: false } } : { kind: 'not-executable', why: bad };
+  }
+  if (isKnownBinary(head)) {
+    const interpreter = head.readUInt32BE(0) === 0x7f454c46 ? elfInterpreter(path) : undefined;
+    const bad = interpreter === undefined ? undefined : checkInterpreter(interpreter);
+    return bad === undefined ? { kind: 'ok', resolved: { path, viaShell: false } } : { kind: 'not-executable', why: bad };
+  }
   // As bash and dash do on ENOEXEC: a file with a NUL before its first newline is a binary in an
   // unknown format; anything else is a shell script without a shebang.
   const newline = head.indexOf(0x0a);

@@ -1,5 +1,5 @@
 // PATH resolution: shims skipped, 126 vs 127, scripts without a shebang, relative paths.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,5 +59,23 @@ describe('resolveExecutable', () => {
   });
   it('searches the current directory for an empty PATH entry', () => {
     expect(resolveExecutable('tool', { pathEnv: ':', cwd: bin }).path).toBe(join(bin, 'tool'));
+  });
+  it('refuses a script whose #! interpreter is missing (126), as bash does', () => {
+    file(join(bin, 'badinterp'), '#!/nonexistent/python9 -u\nprint(1)\n');
+    expect(() => resolveExecutable('badinterp', opts(bin))).toThrow(/bad interpreter: \/nonexistent\/python9 does not exist/);
+    file(join(bin, 'emptybang'), '#!\necho hi\n');
+    expect(resolveExecutable('emptybang', opts(bin)).viaShell).toBe(true);
+  });
+  it('refuses an ELF binary whose dynamic loader is missing (execve would abort)', () => {
+    const real = readFileSync('/bin/true');
+    const loader = Buffer.from('/lib64/ld-linux-x86-64.so.2');
+    const at = real.indexOf(loader);
+    if (at < 0) return; // another architecture: nothing to patch
+    const patched = Buffer.from(real);
+    Buffer.from('/lib64/ld-missing-x86-64.so.2'.slice(0, loader.length)).copy(patched, at);
+    file(join(bin, 'noloader'), patched);
+    expect(() => resolveExecutable('noloader', opts(bin))).toThrow(/bad interpreter: \/lib64\/ld-missing/);
+    file(join(bin, 'realtrue'), real);
+    expect(resolveExecutable('realtrue', opts(bin)).viaShell).toBe(false);
   });
 });
