@@ -241,6 +241,7 @@ async function loadOutcome(def: SourceDef, notes: (m: string) => void, verbose: 
       return { status: 'skipped', reason: 'needs a passphrase, and there is no terminal' };
     }
     notes(`warning: ${err.message}`);
+    if (err.hint !== undefined) notes(`hint: ${err.hint}`);
     return { status: 'failed', error: err };
   }
 }

@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import type { CommandState } from '../program.js';
 import { registerDecrypt } from './decrypt.js';
-import { registerSecret } from './secret.js';
-import { registerRecipients } from './recipients.js';
-import { registerRotate } from './rotate.js';
+import { registerDoctor } from './doctor.js';
+import { registerIdentity } from './identity.js';
+import { registerKeyring } from './keyring.js';
 
 /** Adds one subcommand (or a group) to the program. */
 export type RegisterCommand = (program: Command, state: CommandState) => void;
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerDecrypt, registerSecret, registerRecipients, registerRotate];
+export const COMMANDS: RegisterCommand[] = [registerDecrypt, registerIdentity, registerKeyring, registerDoctor];

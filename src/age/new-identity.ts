@@ -1,0 +1,70 @@
+// Makes new age identities and writes them where sops reads them: appended to a 0600 key file.
+import { constants } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { WithSecretsError, errnoCode } from '../errors.js';
+import { checkKeyFileMode } from './file-safety.js';
+
+/** A new identity as key-file text (age-keygen's layout) and its recipient. */
+export interface NewIdentity {
+  /** `# created: …`, `# public key: …` and the secret key line, newline-terminated. Key material: never print. */
+  readonly text: string;
+  readonly recipient: string;
+}
+
+/** Generates an X25519 identity, or a post-quantum hybrid one with `postQuantum`, laid out as age-keygen does. */
+export async function generateNewIdentity(options: { postQuantum?: boolean; now?: Date } = {}): Promise<NewIdentity> {
+  const age = await import('age-encryption');
+  const secret = options.postQuantum ? await age.generateHybridIdentity() : await age.generateX25519Identity();
+  const recipient = await age.identityToRecipient(secret);
+  const created = (options.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return { text: `# created: ${created}\n# public key: ${recipient}\n${secret}\n`, recipient };
+}
+
+/**
+ * Appends `text` to the key file `path`, creating it (mode 0600, missing directories 0700) when
+ * absent. An existing file keeps its keys: sops and age read every key in the file, so appending
+ * never locks anyone out. An existing file that fails the safety rules (others can write it, another
+ * user owns it) is refused. The data is fsynced before returning.
+ */
+export async function appendToKeyFile(path: string, text: string, uid: number | undefined): Promise<'created' | 'appended'> {
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new WithSecretsError('io', `${dirname(path)}: cannot create the directory (${errnoCode(e) ?? 'error'})`, { cause: e });
+  }
+  let fh: FileHandle;
+  let created = true;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') throw new WithSecretsError('io', `${path}: cannot create (${errnoCode(e) ?? 'error'})`, { cause: e });
+    created = false;
+    try {
+      fh = await open(path, constants.O_RDWR | constants.O_APPEND);
+    } catch (e2) {
+      throw new WithSecretsError(errnoCode(e2) === 'EACCES' ? 'permission' : 'io', `${path}: cannot open for appending (${errnoCode(e2) ?? 'error'})`, { cause: e2 });
+    }
+  }
+  try {
+    let prefix = '';
+    if (!created) {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new WithSecretsError('io', `${path}: not a regular file`);
+      checkKeyFileMode(path, st, uid);
+      if (st.size > 0) {
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, st.size - 1);
+        if (last[0] !== 0x0a) prefix = '\n';
+      }
+    }
+    await fh.write(prefix + text);
+    await fh.sync();
+  } catch (e) {
+    if (e instanceof WithSecretsError) throw e;
+    throw new WithSecretsError('io', `${path}: cannot write (${errnoCode(e) ?? 'error'})`, { cause: e });
+  } finally {
+    await fh.close();
+  }
+  return created ? 'created' : 'appended';
+}
