@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CommandState } from '../program.js';
 import { registerDecrypt } from './decrypt.js';
+import { registerList } from './list.js';
 import { registerDoctor } from './doctor.js';
 import { registerIdentity } from './identity.js';
 import { registerKeyring } from './keyring.js';
@@ -10,4 +11,4 @@ import { registerKeyring } from './keyring.js';
 export type RegisterCommand = (program: Command, state: CommandState) => void;
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerDecrypt, registerIdentity, registerKeyring, registerDoctor];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerList, registerDecrypt, registerIdentity, registerKeyring, registerDoctor];
