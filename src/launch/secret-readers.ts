@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { IdentityProvider } from '../age/provider.js';
 import { errnoCode, WithSecretsError } from '../errors.js';
 import { lookupPath, parseKeyPath } from '../sops/key-path.js';
+import { createParseCache, parseCacheDir, type ParseCache } from '../sops/parse-cache.js';
 import type { MapNode, Node } from '../sops/tree.js';
 import type { SecretReaders } from './collect-secrets.js';
 
@@ -11,6 +12,8 @@ export interface SecretReaderOptions {
   readonly identities: IdentityProvider;
   /** Reads a token from the OS keyring (`{keyring: NAME}`). */
   readonly readKeyring: (name: string) => Promise<string>;
+  /** Where the parse cache of sops documents lives (`$XDG_CACHE_HOME`, else `homeDir/.cache`); without it, no cache. */
+  readonly parseCache?: { readonly env: Readonly<Record<string, string | undefined>>; readonly homeDir: string };
 }
 
 /** Reads a file once, turning errno failures into errors that name the file. */
@@ -28,10 +31,13 @@ async function readBytes(path: string): Promise<Uint8Array> {
 
 /** Builds the readers a launch uses; the sops, age and keyring modules load only when a reference needs them. */
 export function createSecretReaders(options: SecretReaderOptions): SecretReaders {
+  // The parse cache lets a launch read JSON instead of loading the YAML parser (perf, issue 7).
+  const where = options.parseCache;
+  const cache: ParseCache | undefined = where === undefined ? undefined : createParseCache({ dir: parseCacheDir(where.env, where.homeDir) });
   return {
     async openSops(file, format) {
       const { openSopsFile } = await import('../sops/open.js');
-      const opened = await openSopsFile(file, { identities: options.identities, ...(format === undefined ? {} : { format }) });
+      const opened = await openSopsFile(file, { identities: options.identities, ...(format === undefined ? {} : { format }), ...(cache === undefined ? {} : { cache }) });
       opened.dataKey.fill(0);
       return opened.branches;
     },
