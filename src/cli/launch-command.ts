@@ -140,7 +140,12 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
     ...(specs === undefined ? {} : { specs }),
     ...(opts.verbose ? { verbose: note } : {}),
   });
-  const readers = createSecretReaders({ identities, readKeyring: readKeyringSecret });
+  const readers = createSecretReaders({
+    identities,
+    // `{keyring: NAME}`: a token under service `with-secrets`, account NAME; keytar runs in a killable worker.
+    readKeyring: async (name) => (await import('../keyring/tokens.js')).readKeyringSecret(name, { env: ctx.env }),
+    parseCache: { env: ctx.env, homeDir },
+  });
   const selfPaths: string[] = [];
   if (ctx.selfPath !== undefined) {
     try {
@@ -178,11 +183,4 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
   }
   if (opts.dryRun) return exitWith(EXIT.ok);
   return { kind: 'launch', plan: planned.plan };
-}
-
-/** `{keyring: NAME}` references: a token stored under service `with-secrets`, account NAME. */
-async function readKeyringSecret(name: string): Promise<string> {
-  throw new WithSecretsError('keyring-unavailable', `keyring entry ${name}: keyring references are not available in this build yet`, {
-    hint: 'use a {sops: …} or {age: …} reference for now',
-  });
 }
