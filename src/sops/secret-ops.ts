@@ -2,8 +2,9 @@
 import { stat } from 'node:fs/promises';
 import { WithSecretsError, errnoCode } from '../errors.js';
 import { findSopsConfig, loadCreationRule, type CreationRule } from './creation-rules.js';
+import { RULE_KEYS, compileRules, walkBranch, type EncryptionRules } from './encryption-rules.js';
 import { hasValue, listLeafPaths, removeValue, setValue, type PathSegment } from './edit-tree.js';
-import { showKeyPath } from './key-path.js';
+import { lookupPath, showKeyPath } from './key-path.js';
 import { parseMetadata, type Metadata } from './metadata.js';
 import { addRecipient, recipientGroupsOf, removeRecipient, rewrapDataKey, rotateDataKey } from './rewrap.js';
 import { createSopsFile, updateSopsFile, type WriteOptions } from './save.js';
@@ -86,6 +87,25 @@ export async function creationRuleFor(file: string, create: CreateOptions): Prom
   return { rule, warnings: found.warnings };
 }
 
+/**
+ * Throws `usage` when the value at `path` of `branch` would be written unencrypted because the
+ * file's partial-encryption rule does not select it (sops would silently store it in plain text).
+ */
+export function refuseUnencrypted(branch: MapNode, path: readonly PathSegment[], rules: EncryptionRules, file: string): void {
+  const compiled = compileRules(rules, file);
+  const target = lookupPath(branch, path);
+  let encrypted: boolean | undefined;
+  walkBranch(branch, (leaf, ctx) => {
+    if (leaf === target) encrypted = compiled.shouldEncrypt(ctx.path, ctx.comments, false);
+    return leaf;
+  });
+  if (encrypted !== false) return;
+  const [field, value] = (Object.entries(compiled.rules) as [keyof EncryptionRules, string][])[0] ?? ['unencryptedSuffix', ''];
+  throw new WithSecretsError('usage', `${file}: ${showKeyPath(path)} would be stored unencrypted: the file's ${RULE_KEYS[field]} (${value}) does not select it`, {
+    hint: 'choose a name the rule encrypts, or pass --allow-unencrypted if this value is not secret',
+  });
+}
+
 /** The plaintext tree of a new file holding just `path` = `value`. */
 function newBranch(path: readonly PathSegment[], value: string): MapNode {
   const empty: MapNode = { type: 'map', items: [] };
@@ -101,15 +121,17 @@ export async function setSecret(
   file: string,
   path: readonly PathSegment[],
   value: string,
-  options: WriteOptions & { readonly create?: CreateOptions; readonly doc?: number },
+  options: WriteOptions & { readonly create?: CreateOptions; readonly doc?: number; readonly allowUnencrypted?: boolean },
 ): Promise<SetOutcome> {
   const format = options.format ?? formatFromPath(file);
   checkPathForFormat(format, path);
   if (options.create !== undefined && !(await fileExists(file))) {
     const { rule, warnings } = await creationRuleFor(file, options.create);
+    const branch = newBranch(path, value);
+    if (options.allowUnencrypted !== true) refuseUnencrypted(branch, path, rule.encryptionRules, file);
     await createSopsFile(file, {
       format,
-      branches: [newBranch(path, value)],
+      branches: [branch],
       keyGroups: rule.keyGroups,
       shamirThreshold: rule.shamirThreshold,
       rules: rule.encryptionRules,
@@ -123,6 +145,7 @@ export async function setSecret(
     const branch = opened.branches[doc];
     if (branch === undefined) throw new WithSecretsError('usage', `${file} has ${opened.branches.length} document(s); there is no document ${doc + 1}`);
     const r = setValue(branch, path, value);
+    if (options.allowUnencrypted !== true) refuseUnencrypted(r.branch, path, opened.metadata.rules, file);
     created = r.created;
     return { kind: 'change', branches: opened.branches.map((b, i) => (i === doc ? r.branch : b)) };
   });

@@ -53,8 +53,9 @@ export const registerSecret: RegisterCommand = (program, state) => {
           'never from the command line. NAME is dotted (openai.api_key) or sops syntax (\'["a"]["b"]\'). A new value is a\n' +
           'string; an existing value keeps its type. A missing file is created by the .sops.yaml creation rule that matches it.',
       )
-      .argument('<name>', 'the key path'),
-  ).action(async (name: string, flags: FileFlags) => {
+      .argument('<name>', 'the key path')
+      .option('--allow-unencrypted', 'store the value even where the file\'s partial-encryption rule leaves it unencrypted'),
+  ).action(async (name: string, flags: FileFlags & { allowUnencrypted?: boolean }) => {
     const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
     const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
     const { checkPathForFormat, setSecret } = await import('../../sops/secret-ops.js');
@@ -67,6 +68,7 @@ export const registerSecret: RegisterCommand = (program, state) => {
       identities: await identitiesFor(ctx, config, verbose),
       lockTimeoutMs: lockTimeoutMsOf(ctx),
       create: { cwd: ctx.cwd, ...(sopsConfig === undefined || sopsConfig === '' ? {} : { sopsConfig }) },
+      allowUnencrypted: Boolean(flags.allowUnencrypted),
     });
     for (const w of outcome.warnings) note(ctx, `warning: ${w}`);
     note(ctx, `${outcome.fileCreated ? 'created' : 'updated'} ${file}: ${outcome.created ? 'added' : 'changed'} ${showKeyPath(path)}`);
