@@ -1,6 +1,7 @@
 // The registry of subcommands: each module adds itself to the commander program.
 import type { Command } from 'commander';
 import type { CommandState } from '../program.js';
+import { registerCheck } from './check.js';
 import { registerCompletion } from './completion.js';
 import { registerDecrypt } from './decrypt.js';
 import { registerList } from './list.js';
@@ -17,4 +18,4 @@ import { registerRotate } from './rotate.js';
 export type RegisterCommand = (program: Command, state: CommandState) => void;
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerRun, registerList, registerDecrypt, registerSecret, registerRecipients, registerRotate, registerIdentity, registerKeyring, registerDoctor, registerShellInit, registerCompletion];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerList, registerDecrypt, registerSecret, registerRecipients, registerRotate, registerIdentity, registerKeyring, registerDoctor, registerCheck, registerShellInit, registerCompletion];
