@@ -126,18 +126,18 @@ function locked(label: string, cause?: unknown): WithSecretsError {
  * (a locked collection hides its items: keytar then answers "not found"). Undefined when it
  * cannot be told (no dbus-send, not Linux, no answer).
  */
-export function isDefaultCollectionLocked(options: KeyringOptions): Promise<boolean | undefined> {
+export function isDefaultCollectionLocked(options: KeyringOptions, budgetMs = 1500): Promise<boolean | undefined> {
   if (process.platform !== 'linux') return Promise.resolve(undefined);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
   return new Promise((resolve) => {
     const child = spawn(
       'dbus-send',
-      ['--session', '--print-reply=literal', '--reply-timeout=1000', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets/aliases/default', 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked'],
+      ['--session', '--print-reply=literal', `--reply-timeout=${Math.max(100, budgetMs - 100)}`, '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets/aliases/default', 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked'],
       { stdio: ['ignore', 'pipe', 'ignore'], env },
     );
     let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 1500);
+    const timer = setTimeout(() => child.kill('SIGKILL'), budgetMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', () => resolve(undefined));
     child.on('close', (code) => {
@@ -150,9 +150,10 @@ export function isDefaultCollectionLocked(options: KeyringOptions): Promise<bool
 
 /** Reads the item (`service`, `account`); `keyring-not-found` when there is none, `keyring-locked` when locked. */
 export async function keyringGet(service: string, account: string, label: string, options: KeyringOptions): Promise<string> {
+  const started = Date.now();
   const value = await call({ op: 'get', service, account }, label, options);
   if (typeof value === 'string') return value;
-  throw await notFound(service, account, label, options);
+  throw await notFound(service, account, label, options, started);
 }
 
 /** Stores `secret` under (`service`, `account`), replacing an existing item. */
@@ -162,12 +163,15 @@ export async function keyringSet(service: string, account: string, secret: strin
 
 /** Deletes the item; `keyring-not-found` when there was none (or `keyring-locked`). */
 export async function keyringDelete(service: string, account: string, label: string, options: KeyringOptions): Promise<void> {
+  const started = Date.now();
   const deleted = await call({ op: 'delete', service, account }, label, options);
-  if (deleted !== true) throw await notFound(service, account, label, options);
+  if (deleted !== true) throw await notFound(service, account, label, options, started);
 }
 
-async function notFound(service: string, account: string, label: string, options: KeyringOptions): Promise<WithSecretsError> {
-  const isLocked = await isDefaultCollectionLocked(options);
+/** "Not found", or "locked" when the collection is: the lock check gets what is left of the call's time limit. */
+async function notFound(service: string, account: string, label: string, options: KeyringOptions, started: number): Promise<WithSecretsError> {
+  const left = (options.timeoutMs ?? KEYRING_TIMEOUT_MS) - (Date.now() - started);
+  const isLocked = await isDefaultCollectionLocked(options, Math.max(200, Math.min(1500, left)));
   if (isLocked === true) return locked(label);
   return new WithSecretsError('keyring-not-found', `${label}: no such item in the OS keyring (service ${service}, account ${account})`, {
     hint: isLocked === undefined ? 'check the name; if your keyring is locked, unlock it and retry' : 'check the name',

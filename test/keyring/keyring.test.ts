@@ -168,3 +168,26 @@ describe('keyring names', () => {
     }
   });
 });
+
+describe('keyring helper failures', () => {
+  it('a keytar that cannot load libsecret, or a missing native module, is named with the fix', async () => {
+    const { mkdtempSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ws-fake-node-'));
+    // A stand-in for node that answers as the worker does when require('keytar') throws.
+    const fake = (name: string, message: string): string => {
+      const p = join(dir, name);
+      writeFileSync(p, `#!/bin/sh\ncat >/dev/null\nprintf '%s' '${JSON.stringify({ ok: false, stage: 'load', message })}'\n`);
+      chmodSync(p, 0o755);
+      return p;
+    };
+    const lib = await failure(readKeyringSecret('x', { env: {}, nodePath: fake('a', 'libsecret-1.so.0: cannot open shared object file') }));
+    expect(lib.code).toBe('keyring-unavailable');
+    expect(lib.message).toContain('keytar cannot load libsecret');
+    const mod = await failure(readKeyringSecret('x', { env: {}, nodePath: fake('b', "Cannot find module '../build/Release/keytar.node'") }));
+    expect(mod.message).toContain("keytar's native module does not load");
+    expect(mod.hint).toContain('npm rebuild keytar');
+    const crash = await failure(readKeyringSecret('x', { env: {}, nodePath: '/bin/false' }));
+    expect(crash.message).toContain('the keyring helper process failed');
+  });
+});

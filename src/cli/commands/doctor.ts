@@ -8,6 +8,11 @@ import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
 
+/** A recipient for display: post-quantum ones are ~2000 characters, so only their ends are shown. */
+function shortRecipient(r: string): string {
+  return r.length > 100 ? `${r.slice(0, 40)}…${r.slice(-12)} (${r.length} characters)` : r;
+}
+
 function homeOf(ctx: CliContext): string {
   const h = ctx.env['HOME'];
   return h !== undefined && h !== '' ? h : homedir();
@@ -76,7 +81,7 @@ export const registerDoctor: RegisterCommand = (program, state) => {
       for (const line of provider.report()) {
         out(`  ${line}`);
         const f = found.find((x) => line.startsWith(`${x.label}: `));
-        for (const r of f?.recipients ?? []) out(`      ${r}`);
+        for (const r of f?.recipients ?? []) out(`      ${shortRecipient(r)}`);
       }
       problems += provider.failures().length;
       if (found.length === 0) {
@@ -105,7 +110,7 @@ export const registerDoctor: RegisterCommand = (program, state) => {
             const recipients = await Promise.all(ids.map((i) => i.recipient()));
             const same = recipients.length === entry.recipients.length && recipients.every((r) => entry.recipients.includes(r));
             out(`  ${entry.name}: in the keyring${same ? '' : ' (its recipients differ from the index)'}`);
-            for (const r of recipients) out(`      ${r}`);
+            for (const r of recipients) out(`      ${shortRecipient(r)}`);
           } catch (e) {
             if (!(e instanceof WithSecretsError)) throw e;
             out(`  ${entry.name}: ${e.message.replace(`keyring: ${entry.name}: `, '')}`);
@@ -146,7 +151,7 @@ export const registerDoctor: RegisterCommand = (program, state) => {
                 const r = await openAgeArmor(k.enc, s.identities);
                 if (r instanceof Uint8Array) {
                   r.fill(0);
-                  openers.push(`${s.label} (${k.recipient.length > 70 ? `${k.recipient.slice(0, 67)}...` : k.recipient})`);
+                  openers.push(`${s.label} (${shortRecipient(k.recipient)})`);
                   break;
                 }
               }
@@ -154,7 +159,7 @@ export const registerDoctor: RegisterCommand = (program, state) => {
             if (openers.length > 0) out(`  ${path}: opened by ${openers.join('; ')}`);
             else {
               problems++;
-              out(`  ${path}: no identity found opens it; its recipients: ${all.map((k) => k.recipient).join(', ') || '(no age recipients)'}`);
+              out(`  ${path}: no identity found opens it; its recipients: ${all.map((k) => shortRecipient(k.recipient)).join(', ') || '(no age recipients)'}`);
             }
             if (meta.keyGroups.length > 1) out(`      ${meta.keyGroups.length} key groups (Shamir threshold ${meta.shamirThreshold || meta.keyGroups.length}): each group needs one opener`);
           } catch (e) {
