@@ -10,6 +10,7 @@ import { registerDoctor } from './doctor.js';
 import { registerIdentity } from './identity.js';
 import { registerKeyring } from './keyring.js';
 import { registerShellInit } from './shell-init.js';
+import { registerInit } from './init.js';
 import { registerSecret } from './secret.js';
 import { registerRecipients } from './recipients.js';
 import { registerRotate } from './rotate.js';
@@ -18,4 +19,4 @@ import { registerRotate } from './rotate.js';
 export type RegisterCommand = (program: Command, state: CommandState) => void;
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerRun, registerList, registerDecrypt, registerSecret, registerRecipients, registerRotate, registerIdentity, registerKeyring, registerDoctor, registerCheck, registerShellInit, registerCompletion];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerList, registerDecrypt, registerInit, registerSecret, registerRecipients, registerRotate, registerIdentity, registerKeyring, registerDoctor, registerCheck, registerShellInit, registerCompletion];
