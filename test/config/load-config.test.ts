@@ -156,3 +156,12 @@ profiles:
     await expect(loadConfig(join(dir, 'none', 'config.yaml'), { env, homeDir: home })).rejects.toThrow(/no config file at .*none\/config\.yaml/);
   });
 });
+
+describe('examples/config.yaml', () => {
+  it('is a valid config (the documented example stays honest)', async () => {
+    const path = join(import.meta.dirname, '..', '..', 'examples', 'config.yaml');
+    const c = await loadConfig(path, { env: { XDG_RUNTIME_DIR: '/run/user/1000' }, homeDir: home });
+    expect([...c.profiles.keys()]).toEqual(['codex', 'gh', 'deploy', 'tools']);
+    expect(c.profiles.get('deploy')!.env.map((b) => b.ref.kind)).toEqual(['age', 'file', 'keyring']);
+  });
+});
