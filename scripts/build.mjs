@@ -3,7 +3,9 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
+// dist/ is not emptied first: several test runs may use the bin while it is rebuilt, and chunk names
+// are content hashes, so stale chunks are harmless. `--clean` empties it (releases).
+if (process.argv.includes('--clean')) rmSync('dist', { recursive: true, force: true });
 const result = await build({
   entryPoints: { 'with-secrets': 'src/cli/main.ts' },
   outdir: 'dist',
