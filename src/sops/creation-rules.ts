@@ -87,7 +87,9 @@ export async function loadCreationRule(configPath: string, file: string, cwd: st
   } catch (err) {
     throw new WithSecretsError('config-invalid', `cannot read the sops config ${configPath} (${errnoCode(err) ?? 'error'})`, { cause: err });
   }
-  const { parse } = await import('yaml');
+  // `yaml` is CommonJS: the esbuild bundle's chunk gives only `default` (module.exports), Node gives both.
+  const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  const { parse } = mod.default ?? mod;
   let doc: unknown;
   try {
     doc = parse(text);
