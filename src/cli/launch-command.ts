@@ -173,7 +173,7 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
   if (opts.verbose || opts.dryRun) {
     const out = (line: string) => (opts.dryRun ? ctx.stdout.write(`${line}\n`) : say(ctx, line));
     out(`profile ${profile.name} (${config.path})`);
-    out(`command ${planned.plan.file}${planned.executable.viaShell ? ` (a script without #!, run by /bin/sh)` : ''}`);
+    out(`command ${planned.executable.path}${planned.executable.viaShell ? ' (a script without #!, run by /bin/sh)' : ''}`);
     for (const s of planned.secrets) out(`${s.name} <- ${s.source}`);
     if (collisions.length > 0) {
       out(opts.keepExisting ? `kept the parent's ${collisions.join(', ')} (--keep-existing)` : `replaced the parent's ${collisions.join(', ')} with the secret`);
