@@ -235,3 +235,29 @@ other: p2
     }
   });
 });
+
+describe('own fixtures in every store', () => {
+  const cases: [string, string, string, string][] = [
+    ['json', '"token"', 'store.json', JSON.stringify({ token: CANARY, n: 7, f: 1.5, b: false, nested: { list: ['x', { y: 'z' }] }, public_unencrypted: 'p' })],
+    ['dotenv', 'TOKEN=', 'store.env', `# comment\nTOKEN=${CANARY}\nMULTI=line1\\nline2\nPUBLIC_unencrypted=p\n`],
+    ['ini', '\ntoken', 'store.ini', `top = level\n[section]\n; about token\ntoken = ${CANARY}\n[other]\npublic_unencrypted = p\n`],
+    ['binary', '"data"', 'store.bin', `line one ${CANARY}\nline two\n`],
+  ];
+  for (const [format, anchor, name, plain] of cases) {
+    it(`${format}: round trip; a flipped byte of a value or of the MAC fails with 5`, async () => {
+      const f = await makeSopsFile({ dir, name, plain, recipients: [alice.recipient, bob.recipient] });
+      expect(f.text).not.toContain(CANARY);
+      const o = await openSopsFile(f.path, { identities: ids(bob.secret) });
+      expect(JSON.stringify(o.branches)).toContain(CANARY);
+      // (A flipped comment would not do: sops keeps a comment that does not decrypt as it is.)
+      const flipped = flipData(f.text, anchor);
+      const e = await fails(openSopsFile(await write(flipped, `flip-${name}`), { identities: ids(bob.secret) }));
+      expect(exitCodeFor(e.code)).toBe(5);
+      // A changed metadata line (the MAC) is caught too.
+      const macLine = f.text.split('\n').find((l) => /mac["\s]*[:=]/.test(l) && l.includes('ENC['))!;
+      const macFlipped = f.text.replace(macLine, flipData(macLine, 'mac'));
+      const m = await fails(openSopsFile(await write(macFlipped, `mac-${name}`), { identities: ids(bob.secret) }));
+      expect(m.code).toBe('mac-mismatch');
+    });
+  }
+});
