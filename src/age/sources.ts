@@ -206,6 +206,8 @@ export function createIdentityProvider(options: IdentityProviderOptions): Source
     async *sources(): AsyncIterable<LoadedSource> {
       for (const def of defs) {
         const o = await run(def);
+        // Ctrl-C at a passphrase prompt stops the run instead of moving on to the next source.
+        if (o.status === 'failed' && o.error.name === 'PromptCancelledError') throw o.error;
         if (o.status === 'loaded' && o.identities.length > 0) yield { label: def.label, identities: o.identities };
       }
     },
@@ -236,6 +238,7 @@ async function loadOutcome(def: SourceDef, notes: (m: string) => void, verbose: 
       verbose(`${def.label}: skipped: ${err.message}`);
       return { status: 'skipped', reason: err.message };
     }
+    if (err.name === 'PromptCancelledError') return { status: 'failed', error: err };
     if (err.code === 'no-tty') {
       notes(`${def.label}: skipped: needs a passphrase, and there is no terminal`);
       return { status: 'skipped', reason: 'needs a passphrase, and there is no terminal' };

@@ -3,6 +3,14 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { WithSecretsError, errnoCode } from '../errors.js';
 
+/** The user cancelled a prompt (Ctrl-C, Ctrl-D): the whole run stops, as Ctrl-C would stop it anywhere else. */
+export class PromptCancelledError extends WithSecretsError {
+  override readonly name = 'PromptCancelledError';
+  constructor() {
+    super('no-identity', 'passphrase prompt cancelled');
+  }
+}
+
 /** Options of {@link promptHidden}. */
 export interface PromptOptions {
   /** The terminal device; `/dev/tty` (the controlling terminal) unless a test says otherwise. */
@@ -68,7 +76,7 @@ function readLine(input: ReadStream, done: () => void): Promise<string> {
       if (err) reject(err);
       else resolve(line);
     };
-    const cancelled = (): WithSecretsError => new WithSecretsError('no-identity', 'passphrase prompt cancelled');
+    const cancelled = (): WithSecretsError => new PromptCancelledError();
     const onData = (chunk: Buffer): void => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish(undefined);

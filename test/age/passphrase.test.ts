@@ -51,7 +51,7 @@ function env(specs: unknown, interactive: boolean): Record<string, string | unde
   return { PATH: process.env['PATH'], HOME: dir, HARNESS_SPECS: JSON.stringify(specs), HARNESS_INTERACTIVE: interactive ? '1' : '0' };
 }
 
-function result(output: string): { recipients: string[]; report: string[]; sttyRestored: boolean } {
+function result(output: string): { recipients: string[]; report: string[]; sttyRestored: boolean; error?: string } {
   const line = output.split(/\r?\n/).find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`no result in output:\n${output}`);
   return JSON.parse(line.slice(7)) as { recipients: string[]; report: string[]; sttyRestored: boolean };
@@ -84,12 +84,15 @@ describe('passphrase-protected identity files', () => {
     expect(r.output).not.toContain('wrong-one');
   });
 
-  it('Ctrl-C at the prompt cancels and restores the terminal', async () => {
+  it('Ctrl-C at the prompt stops the run (later sources are not tried) and restores the terminal', async () => {
     const file = await protectedFile('cancel.age', false);
-    const r = await runInPty([process.execPath, harness], [{ expect: 'Enter passphrase for', send: '\u0003' }], env([{ file }], true));
+    const plain = join(dir, 'plain-after.txt');
+    writeFileSync(plain, keyFile, { mode: 0o600 });
+    const r = await runInPty([process.execPath, harness], [{ expect: 'Enter passphrase for', send: '\u0003' }], env([{ file }, { file: plain }], true));
     const res = result(r.output);
     expect(res.recipients).toEqual([]);
-    expect(res.report[0]).toContain('cancelled');
+    expect(res.error).toBe('passphrase prompt cancelled');
+    expect(res.report).toEqual([`file: ${file}: failed: passphrase prompt cancelled`]);
     expect(res.sttyRestored).toBe(true);
   });
 

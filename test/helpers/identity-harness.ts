@@ -23,7 +23,12 @@ const provider = createIdentityProvider({
   notes: (m) => process.stderr.write(`note: ${m}\n`),
 });
 const recipients: string[] = [];
-for await (const s of provider.sources()) {
-  for (const id of s.identities) if (isDescribedIdentity(id)) recipients.push(await id.recipient());
+let error: string | undefined;
+try {
+  for await (const s of provider.sources()) {
+    for (const id of s.identities) if (isDescribedIdentity(id)) recipients.push(await id.recipient());
+  }
+} catch (e) {
+  error = e instanceof Error ? e.message : String(e);
 }
-process.stdout.write(`RESULT ${JSON.stringify({ recipients, report: provider.report(), sttyRestored: stty() === before })}\n`);
+process.stdout.write(`RESULT ${JSON.stringify({ recipients, report: provider.report(), sttyRestored: stty() === before, error })}\n`);
