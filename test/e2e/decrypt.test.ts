@@ -165,6 +165,24 @@ describe('decrypt: own fixtures through the built CLI', () => {
     noLeak(p);
   });
 
+  it('--verbose failures add causes but still no value or key material', async () => {
+    const text = readFileSync(yamlFile, 'utf8');
+    const flipped = join(dir, 'flipped-v.yaml');
+    writeFileSync(flipped, text.replace(/(api_key: ENC\[AES256_GCM,data:)(.)/, (_, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')));
+    const typeChanged = join(dir, 'typed-v.yaml');
+    writeFileSync(typeChanged, text.replace(/(api_key: ENC\[[^\]]*type:)str\]/, '$1int]'));
+    for (const [file, keys, code] of [
+      [flipped, aliceKeys, 5],
+      // The type is not authenticated by sops: the plaintext then fails to convert (6), and sops would quote it.
+      [typeChanged, aliceKeys, 6],
+      [yamlFile, malloryKeys, 4],
+    ] as const) {
+      const r = await runCli(['--verbose', 'decrypt', file], { env: env({ SOPS_AGE_KEY_FILE: keys, SOPS_AGE_KEY: mallory.secret }) });
+      expect(r.code).toBe(code);
+      noLeak(r);
+    }
+  });
+
   it('usage errors exit 2; a missing file 9', async () => {
     expect((await runCli(['decrypt', '--output-type', 'toml', yamlFile], { env: env() })).code).toBe(2);
     expect((await runCli(['decrypt', '--extract', '["unterminated', yamlFile], { env: env() })).code).toBe(2);
