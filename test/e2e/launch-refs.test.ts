@@ -77,6 +77,33 @@ describe('value and name checks', () => {
     expect(r.stderr).toMatch(/BIG is \d+ bytes; one environment variable can hold at most 131072 bytes/);
   });
 
+  it('arguments plus environment over the system limit is a clear 125 (one file read once for all of them)', async () => {
+    const chunk = join(w.home, 'chunk.txt');
+    writeFileSync(chunk, 'y'.repeat(120 * 1024));
+    const env: Record<string, unknown> = {};
+    for (let i = 0; i < 60; i++) env[`CHUNK_${i}`] = { file: chunk };
+    profile({ env });
+    const r = await runCli(['run', '-p', 'p', '--', 'true'], { env: w.env() });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/the arguments and environment of the child take \d+ bytes; the system allows \d+/);
+  });
+
+  it('SOPS_AGE_KEY (a private key) opens the files but never reaches the child; keepEnv passes SOPS_AGE_KEY_FILE on', async () => {
+    const key = readFileSync(join(w.home, '.config', 'sops', 'age', 'keys.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+    profile({ env: { ONE: 'one' } });
+    // Set but empty, the key command and SSH variables are not sources; they are still removed.
+    const env = w.env({ SOPS_AGE_KEY: key, SOPS_AGE_KEY_FILE: join(w.home, '.config', 'sops', 'age', 'keys.txt'), SOPS_AGE_KEY_CMD: '', SOPS_AGE_SSH_PRIVATE_KEY_FILE: '' });
+    const r = await runCli(['run', '-p', 'p', '--', fixture('print-env.mjs')], { env });
+    expect(r.stderr).toBe('');
+    const child = parseReport(r.stdout).env;
+    expect(child['ONE']).toBe('1');
+    for (const name of ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE']) expect(child).not.toHaveProperty(name);
+    expect(r.stdout).not.toContain(key);
+    profile({ env: { ONE: 'one' }, keepEnv: ['SOPS_AGE_KEY_FILE'] });
+    const kept = await runCli(['run', '-p', 'p', '--', fixture('print-env.mjs')], { env: w.env({ SOPS_AGE_KEY_FILE: join(w.home, '.config', 'sops', 'age', 'keys.txt') }) });
+    expect(parseReport(kept.stdout).env['SOPS_AGE_KEY_FILE']).toBe(join(w.home, '.config', 'sops', 'age', 'keys.txt'));
+  });
+
   it('a NUL in a value and non-UTF-8 bytes are refused, naming the variable only', async () => {
     const nul = join(w.home, 'nul.txt');
     writeFileSync(nul, Buffer.from('abc\0def'));
