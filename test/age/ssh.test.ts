@@ -91,6 +91,21 @@ describe('PEM SSH keys', () => {
   });
 });
 
+describe('PKCS#8 ed25519 keys', () => {
+  it('reads a PEM PKCS#8 ed25519 key and opens what the real age encrypted to it', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const x = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+    const wire = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), x]);
+    const pub = join(dir, 'pkcs8.pub');
+    writeFileSync(pub, `ssh-ed25519 ${wire.toString('base64')}\n`);
+    const ct = execFileSync('age', ['-R', pub], { input: 'pkcs8' });
+    const id = parseSshPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'pkcs8');
+    expect(await id.recipient()).toBe(`ssh-ed25519 ${wire.toString('base64')}`);
+    expect(await decryptWith(id, ct)).toBe('pkcs8');
+  });
+});
+
 describe('parseRecipient', () => {
   it('reads X25519 and PQ recipients and refuses the rest with usage', async () => {
     const keyFile = execFileSync('age-keygen', [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
