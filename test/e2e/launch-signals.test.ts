@@ -110,4 +110,24 @@ describe('a real terminal', () => {
     expect(r.output).not.toContain('#2');
     expect(r.code).toBe(0);
   });
+
+  it('job control: Ctrl-Z stops it, fg resumes it, and it still gets Ctrl-C once', async () => {
+    const cmd = `"${NODE}" "${CLI}" run -p gh -- "${fixture('interactive.mjs')}"\n`;
+    const r = await runInPty(
+      ['bash', '--norc', '--noprofile', '-i'],
+      [
+        { expect: '$ ', send: cmd },
+        { expect: 'ready>', send: '\x1a' },
+        { expect: 'Stopped', send: 'fg\n' },
+        { expect: 'continued', send: '\x03' },
+        { expect: 'bye', send: 'echo "st=$?"; exit\n' },
+      ],
+      w.env({ TERM: 'dumb', PS1: '$ ' }),
+      30_000,
+    );
+    expect(r.output).toContain('continued');
+    expect(r.output).toContain('got SIGINT #1');
+    expect(r.output).not.toContain('#2');
+    expect(r.output).toMatch(/st=0/);
+  });
 });
