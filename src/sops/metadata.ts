@@ -40,8 +40,8 @@ export interface Metadata {
   readonly macOnlyEncrypted: boolean;
 }
 
-/** The key lists sops knows besides `age`, in the order it collects them (`internalGroupFrom`). */
-export const OTHER_KEY_TYPES = ['kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault', 'pgp'] as const;
+/** The key lists sops knows besides `age`, in the order it collects them (`internalGroupFrom`; `plugins` is newer than 3.13.2). */
+export const OTHER_KEY_TYPES = ['kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault', 'pgp', 'plugins'] as const;
 
 function scalarText(node: Node | undefined): string | undefined {
   if (node === undefined) return undefined;
@@ -188,7 +188,8 @@ export function metadataToTree(meta: Metadata): MapNode {
   const items: Entry[] = [];
   if (meta.keyGroups.length === 1) items.push(...groupEntries(meta.keyGroups[0]!));
   else items.push(e('key_groups', { type: 'list', items: meta.keyGroups.map((g) => ({ type: 'map', items: groupEntries(g) }) as MapNode) }));
-  if (meta.shamirThreshold > 0 && meta.keyGroups.length > 1) items.push(e('shamir_threshold', { type: 'int', value: String(meta.shamirThreshold) }));
+  // sops copies the threshold whatever the number of groups and omits it only when 0.
+  if (meta.shamirThreshold > 0) items.push(e('shamir_threshold', { type: 'int', value: String(meta.shamirThreshold) }));
   items.push(e('lastmodified', s(meta.lastmodified)));
   items.push(e('mac', s(meta.mac)));
   if (meta.macOnlyEncrypted) items.push(e('mac_only_encrypted', { type: 'bool', value: true }));
