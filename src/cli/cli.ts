@@ -8,6 +8,9 @@ const OPTIONS_WITH_VALUE = new Set(['-c', '--config', '-p', '--profile']);
 
 const HELP = new Set(['-h', '--help', '-V', '--version']);
 
+/** Options only the launcher has (commander's top level does not know them). */
+const LAUNCHER_ONLY = new Set(['-p', '--profile', '--keep-existing', '--pristine', '-n', '--dry-run']);
+
 /** Index of the first argument that is not a global option, or -1. */
 function firstCommandIndex(args: readonly string[]): number {
   for (let i = 0; i < args.length; i++) {
@@ -43,7 +46,9 @@ export async function cli(args: readonly string[], ctx: CliContext): Promise<Out
     const { runLaunch } = await import('./launch-command.js');
     return runLaunch(args, at, ctx, 'run');
   }
-  if (word === undefined || wantsHelp || (isSubcommand(word) && !afterDashDash)) {
+  // Launcher options without a CMD (`with-secrets --profile gh`): the launcher says what is missing.
+  const launcherOnly = word === undefined && !wantsHelp && args.some((a) => LAUNCHER_ONLY.has(a.split('=')[0]!));
+  if (!launcherOnly && (word === undefined || wantsHelp || (isSubcommand(word) && !afterDashDash))) {
     const { runProgram } = await import('./program.js');
     return runProgram(args, ctx);
   }

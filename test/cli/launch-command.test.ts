@@ -68,4 +68,9 @@ describe('cli dispatch', () => {
     expect(await cli(['run', '--help'], ctx)).toEqual({ kind: 'exit', code: 0 });
     expect(ctx.out()).toMatch(/Usage: with-secrets run \[options\] -- CMD \[ARGS\.\.\.\]/);
   });
+  it('launcher options without a CMD say that the command is missing (125)', async () => {
+    const ctx = memoryCtx();
+    expect(await cli(['--profile', 'gh'], ctx)).toEqual({ kind: 'exit', code: 125 });
+    expect(ctx.err()).toMatch(/^with-secrets: no command given\nhint: usage: with-secrets/);
+  });
 });
