@@ -30,7 +30,8 @@ export function emitYamlScalar(value: Scalar): string {
   return w.out.join('').slice(1);
 }
 
-const spaces = (n: number): string => ' '.repeat(n);
+const SPACES: string[] = [];
+const spaces = (n: number): string => (SPACES[n] ??= ' '.repeat(n));
 
 class YamlWriter {
   readonly out: string[] = [];
@@ -218,11 +219,15 @@ function isPrintable(c: number): boolean {
   );
 }
 
-/** libyaml's yaml_emitter_analyze_scalar, for block context. */
+/** libyaml's yaml_emitter_analyze_scalar, for block context (flow-only indicators do not matter here). */
+// Strings without spaces, breaks or special characters that start with no indicator: the common
+// case (keys, ENC[…] values, base64), answered without the character loop below.
+const SIMPLE_PLAIN = /^[A-Za-z0-9_./=+(<$^~\\][A-Za-z0-9_./=+()[\]{},;~$^<>!&*%@`'"|\\?#:-]*$/;
+
 function analyze(s: string): Analysis {
-  const cps = Array.from(s, (ch) => ch.codePointAt(0)!);
-  let flowInd = false;
-  let blockInd = false;
+  if (SIMPLE_PLAIN.test(s) && !s.endsWith(':') && !s.startsWith('...')) return { blockPlainAllowed: true, singleAllowed: true, blockAllowed: true };
+  const n = s.length;
+  let blockInd = s.startsWith('---') || s.startsWith('...');
   let lineBreaks = false;
   let special = false;
   let leadingSpace = false;
@@ -233,51 +238,45 @@ function analyze(s: string): Analysis {
   let spaceBreak = false;
   let prevSpace = false;
   let prevBreak = false;
-  if (s.startsWith('---') || s.startsWith('...')) {
-    blockInd = true;
-    flowInd = true;
-  }
   let precededByWs = true;
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i]!;
-    const next = cps[i + 1];
-    const followedByWs = next === undefined || next === 0x20 || next === 0x09 || isBreak(next);
-    const ch = String.fromCodePoint(c);
-    if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) {
-        flowInd = true;
-        blockInd = true;
-      }
-      if (ch === '?' || ch === ':') {
-        flowInd = true;
-        if (followedByWs) blockInd = true;
-      }
-      if (ch === '-' && followedByWs) {
-        flowInd = true;
-        blockInd = true;
-      }
-    } else {
-      if (',?[]{}'.includes(ch)) flowInd = true;
-      if (ch === ':') {
-        flowInd = true;
-        if (followedByWs) blockInd = true;
-      }
-      if (ch === '#' && precededByWs) {
-        flowInd = true;
-        blockInd = true;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    let width = 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        width = 2;
       }
     }
+    const last = i + width === n;
+    const next = last ? -1 : s.charCodeAt(i + width);
+    const followedByWs = next === -1 || next === 0x20 || next === 0x09 || isBreak(next);
+    if (i === 0) {
+      switch (c) {
+        case 0x23: case 0x2c: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x26: case 0x2a:
+        case 0x21: case 0x7c: case 0x3e: case 0x27: case 0x22: case 0x25: case 0x40: case 0x60:
+          blockInd = true;
+          break;
+        case 0x3f: case 0x3a: case 0x2d:
+          if (followedByWs) blockInd = true;
+          break;
+      }
+    } else if ((c === 0x3a && followedByWs) || (c === 0x23 && precededByWs)) {
+      blockInd = true;
+    }
     if (!isPrintable(c)) special = true;
-    if (isBreak(c)) lineBreaks = true;
+    const brk = isBreak(c);
+    if (brk) lineBreaks = true;
     if (c === 0x20) {
       if (i === 0) leadingSpace = true;
-      if (i === cps.length - 1) trailingSpace = true;
+      if (last) trailingSpace = true;
       if (prevBreak) breakSpace = true;
       prevSpace = true;
       prevBreak = false;
-    } else if (isBreak(c)) {
+    } else if (brk) {
       if (i === 0) leadingBreak = true;
-      if (i === cps.length - 1) trailingBreak = true;
+      if (last) trailingBreak = true;
       if (prevSpace) spaceBreak = true;
       prevBreak = true;
       prevSpace = false;
@@ -285,7 +284,8 @@ function analyze(s: string): Analysis {
       prevSpace = false;
       prevBreak = false;
     }
-    precededByWs = c === 0x20 || c === 0x09 || isBreak(c);
+    precededByWs = c === 0x20 || c === 0x09 || brk;
+    i += width - 1;
   }
   let blockPlain = true;
   let single = true;
@@ -307,7 +307,6 @@ function analyze(s: string): Analysis {
     single = false;
   }
   if (blockInd) blockPlain = false;
-  void flowInd;
   return { blockPlainAllowed: blockPlain, singleAllowed: single, blockAllowed: block };
 }
 

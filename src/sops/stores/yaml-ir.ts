@@ -84,7 +84,6 @@ class TreeBuilder {
   private next = 0;
   private direct = 0;
   private expanded = 0;
-  private readonly inProgress = new Set<IrNode>();
 
   constructor(private readonly source: string) {}
 
@@ -93,7 +92,9 @@ class TreeBuilder {
     this.next = 0;
     const root = doc.root;
     if (root === undefined || (root.kind === 'scalar' && root.value.type === 'null')) {
-      return { type: 'map', items: this.takeBefore(Number.POSITIVE_INFINITY) };
+      const items: Comment[] = [];
+      this.takeBefore(Number.POSITIVE_INFINITY, items);
+      return { type: 'map', items };
     }
     const target = root.kind === 'alias' ? root.target : root;
     if (target.kind !== 'map') {
@@ -104,22 +105,21 @@ class TreeBuilder {
     return this.map(target, Number.POSITIVE_INFINITY, 0, 1, false);
   }
 
-  /** Comments before `line`, whatever their column. */
-  private takeBefore(line: number): Comment[] {
-    const out: Comment[] = [];
-    while (this.next < this.comments.length && this.comments[this.next]!.line < line) {
-      out.push({ type: 'comment', value: this.comments[this.next]!.text });
+  /** Appends to `out` the comments before `line`, whatever their column. */
+  private takeBefore(line: number, out: Array<Entry | Comment | Node>): void {
+    const cs = this.comments;
+    while (this.next < cs.length && cs[this.next]!.line < line) {
+      out.push({ type: 'comment', value: cs[this.next]!.text });
       this.next++;
     }
-    return out;
   }
 
-  /** Consecutive comments before `bound` indented at least `minCol` (a collection's trailing comments). */
-  private takeFoot(bound: number, minCol: number): Comment[] {
-    const out: Comment[] = [];
+  /** Appends consecutive comments before `bound` indented at least `minCol` (a collection's trailing comments). */
+  private takeFoot(bound: number, minCol: number, out: Array<Entry | Comment | Node>): void {
+    const cs = this.comments;
     for (;;) {
-      const c = this.comments[this.next];
-      if (c === undefined || c.line >= bound || c.col < minCol) return out;
+      const c = cs[this.next];
+      if (c === undefined || c.line >= bound || c.col < minCol) return;
       out.push({ type: 'comment', value: c.text });
       this.next++;
     }
@@ -146,21 +146,19 @@ class TreeBuilder {
         return this.map(n, bound, footCol, depth, detached);
       case 'seq':
         return this.seq(n, bound, footCol, depth, detached);
-      case 'alias': {
-        if (this.inProgress.has(n.target)) {
-          throw malformed(this.source, { line: n.line }, 'an alias refers to a node that contains it');
-        }
+      case 'alias':
+        // An alias of an enclosing node recurses until the depth or expansion limit stops it.
         return this.node(n.target, bound, footCol, depth, true);
-      }
     }
   }
 
   private map(m: IrMap, bound: number, footCol: number, depth: number, detached: boolean): MapNode {
-    this.inProgress.add(m);
     const items: Array<Entry | Comment> = [];
     const seen = detached ? undefined : new Map<string, number>();
-    m.pairs.forEach((p, i) => {
-      const nextLine = m.pairs[i + 1]?.line ?? bound;
+    const pairs = m.pairs;
+    for (let i = 0; i < pairs.length; i++) {
+      const p = pairs[i]!;
+      const nextLine = i + 1 < pairs.length ? pairs[i + 1]!.line : bound;
       if (p.key.type !== 'str') {
         throw malformed(this.source, { line: p.line }, `a map key is ${describe(p.key)}, not a string; sops only supports string keys`, {
           hint: 'quote the key',
@@ -174,37 +172,45 @@ class TreeBuilder {
         }
         seen.set(key, p.line);
       }
-      if (!detached) items.push(...this.takeBefore(p.line));
       const v = p.value;
       const leaf = v.kind === 'scalar' || v.kind === 'alias';
       if (!detached) {
+        this.takeBefore(p.line, items);
         if (leaf && v.comment !== undefined) items.push({ type: 'comment', value: v.comment, inline: true });
         else if (!leaf && p.comment !== undefined) items.push({ type: 'comment', value: p.comment });
       }
       const childCol = v.kind === 'alias' || v.col > m.col ? v.col : m.col + 1;
-      items.push({ type: 'entry', key, value: this.node(v, nextLine, childCol, depth + 1, detached) });
-    });
-    if (!detached) items.push(...(footCol === 0 && bound === Number.POSITIVE_INFINITY ? this.takeBefore(bound) : this.takeFoot(bound, footCol)));
-    this.inProgress.delete(m);
+      items.push({ type: 'entry', key, value: v.kind === 'scalar' ? this.leaf(v, depth + 1, detached) : this.node(v, nextLine, childCol, depth + 1, detached) });
+    }
+    if (!detached) {
+      if (footCol === 0 && bound === Number.POSITIVE_INFINITY) this.takeBefore(bound, items);
+      else this.takeFoot(bound, footCol, items);
+    }
     return { type: 'map', items };
   }
 
+  private leaf(v: IrScalar, depth: number, detached: boolean): Node {
+    if (depth > MAX_DEPTH) throw malformed(this.source, { line: v.line }, `nesting deeper than ${MAX_DEPTH} levels`);
+    this.count(detached, v.line);
+    return v.value;
+  }
+
   private seq(s: IrSeq, bound: number, footCol: number, depth: number, detached: boolean): ListNode {
-    this.inProgress.add(s);
     const items: Array<Node | Comment> = [];
-    s.items.forEach((v, i) => {
-      const nextLine = s.items[i + 1]?.line ?? bound;
+    const list = s.items;
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i]!;
+      const nextLine = i + 1 < list.length ? list[i + 1]!.line : bound;
       if (!detached) {
-        items.push(...this.takeBefore(v.line));
+        this.takeBefore(v.line, items);
         if ((v.kind === 'scalar' || v.kind === 'alias') && v.comment !== undefined) {
           items.push({ type: 'comment', value: v.comment, inline: true });
         }
       }
       const childCol = v.kind === 'alias' || v.col > s.col ? v.col : s.col + 1;
       items.push(this.node(v, nextLine, childCol, depth + 1, detached));
-    });
-    if (!detached) items.push(...this.takeFoot(bound, footCol));
-    this.inProgress.delete(s);
+    }
+    if (!detached) this.takeFoot(bound, footCol, items);
     return { type: 'list', items };
   }
 }

@@ -116,7 +116,9 @@ class DocumentReader {
       const range = n.range ?? [0, 0, 0];
       const endLine = this.lines.line(Math.max(range[0], range[1] - 1));
       for (let l = line + 1; l <= endLine; l++) this.contentLines.add(l);
-      ir = { kind: 'scalar', value: this.scalar(n, line), line, col, comment: this.trailing(range[1]) };
+      // A block scalar ends at the start of a line, where a trailing comment cannot be.
+      const block = n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED';
+      ir = { kind: 'scalar', value: this.scalar(n, line), line, col, comment: block ? undefined : this.trailing(range[1]) };
     } else if (isMap(n)) {
       const pairs: IrPair[] = [];
       const items = n.items;
@@ -165,7 +167,12 @@ class DocumentReader {
       return { key, line, col, value: { kind: 'scalar', value: { type: 'null' }, line, col, comment: this.trailing(keyEnd, true) } };
     }
     const v = this.node(value, depth + 1);
-    const comment = v.kind === 'map' || v.kind === 'seq' ? this.trailing(keyEnd, true) : undefined;
+    let comment: string | undefined;
+    if (v.kind === 'map' || v.kind === 'seq') {
+      // `key: # c` above a block collection, or `key: [a, b] # c` after a flow one.
+      comment = this.trailing(keyEnd, true);
+      if (comment === undefined && (value as { flow?: boolean }).flow === true) comment = this.trailing(value.range?.[1] ?? 0);
+    }
     return { key, line, col, comment, value: v };
   }
 
