@@ -188,14 +188,15 @@ const GO_SPACE = '\\t\\n\\f\\r ';
  * Translates a Go RE2 regular expression into a JavaScript `u` RegExp with the same meaning for the
  * short key-name and comment patterns sops files use. Supported: leading `(?flags)` with i/m/s,
  * `(?P<name>…)`, `\A`, `\z`, `\Q…\E`, POSIX classes, `\pL`/`\p{Greek}`, Go's ASCII `\s`, octal and
- * `\x{…}` escapes. Anything JavaScript cannot express the same way (`(?U)`, flag groups inside the
- * pattern, `\C`) and anything RE2 itself refuses (look-around, back-references) is rejected with
- * a `malformed` error naming `origin`.
+ * `\x{…}` escapes. Rejected with a `malformed` error naming `origin`: what JavaScript cannot express
+ * the same way (`(?U)`, flag groups inside the pattern, `\C`), nested unbounded repetition (`(a+)+`,
+ * linear in RE2 but exponential backtracking here), and what RE2 itself refuses (look-around,
+ * back-references).
  */
 export function compileGoRegex(source: string, origin: string): RegExp {
   const fail = (why: string): never => {
     throw new WithSecretsError('malformed', `${origin}: regular expression cannot be used: ${why}`, {
-      hint: 'sops uses Go RE2 syntax; with-secrets supports the common subset (see compileGoRegex)',
+      hint: 'sops uses Go RE2 syntax; with-secrets supports the common subset without nested repetition (see compileGoRegex)',
     });
   };
   let flags = 'u';
@@ -212,9 +213,38 @@ export function compileGoRegex(source: string, origin: string): RegExp {
   }
   let out = '';
   let inClass = false;
+  // Nested unbounded repetition ((a+)+, (x*y)*) is linear in RE2 but can backtrack for ever in
+  // JavaScript, and the rule comes from the file's metadata, which the MAC does not cover.
+  const groups: boolean[] = [];
+  let closedUnbounded = false;
+  let afterQuantifier = false;
   const n = source.length;
   while (i < n) {
     const c = source[i]!;
+    if (!inClass && c !== '\\') {
+      const repeat = c === '{' ? /^\{\d+(,\d*)?\}/.exec(source.slice(i)) : null;
+      const unbounded = c === '*' || c === '+' || (repeat !== null && repeat[1] === ',');
+      if (c === '?' && afterQuantifier) {
+        afterQuantifier = false; // a lazy modifier, not a new repetition
+      } else if (unbounded || c === '?' || repeat !== null) {
+        if (unbounded && closedUnbounded) fail('nested unbounded repetition such as (a+)+ can take exponential time in JavaScript');
+        if (unbounded && groups.length > 0) groups[groups.length - 1] = true;
+        closedUnbounded = false;
+        afterQuantifier = true;
+      } else if (c === ')') {
+        const inner = groups.pop() ?? false;
+        if (inner && groups.length > 0) groups[groups.length - 1] = true;
+        closedUnbounded = inner;
+        afterQuantifier = false;
+      } else {
+        if (c === '(') groups.push(false);
+        closedUnbounded = false;
+        afterQuantifier = false;
+      }
+    } else {
+      closedUnbounded = false;
+      afterQuantifier = false;
+    }
     if (c === '\\') {
       const [js, len] = translateEscape(source, i, inClass, fail);
       out += js;

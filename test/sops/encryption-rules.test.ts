@@ -92,9 +92,11 @@ describe('Go RE2 to JavaScript', () => {
     expect(m('a{', 'a{')).toBe(true);
     expect(m('\\s', '\u00a0')).toBe(false); // Go's \s is ASCII only
     expect(m('\\141', 'a')).toBe(true);
+    expect(m('^(ab?)+$', 'abab')).toBe(true); // a bounded inner ? is fine
+    expect(m('(a+)?b', 'aab')).toBe(true);
   });
   it('rejects what JavaScript cannot do the same way, and what RE2 refuses', () => {
-    for (const re of ['(?U)a+', 'a(?i)b', '(?i:a)', '(?=a)', 'a\\1', '\\C', '[a', 'a{1001}']) {
+    for (const re of ['(?U)a+', 'a(?i)b', '(?i:a)', '(?=a)', 'a\\1', '\\C', '[a', 'a{1001}', '(a+)+$', '(x*y)*', '((a)+b){2,}']) {
       try {
         compileGoRegex(re, 'f.yaml: encrypted_regex');
         expect.unreachable(re);
@@ -104,5 +106,25 @@ describe('Go RE2 to JavaScript', () => {
         expect((e as Error).message).toContain('f.yaml: encrypted_regex');
       }
     }
+  });
+});
+
+describe('Go RE2 translation on arbitrary input (property)', () => {
+  it('gives a RegExp or a malformed error, never another exception', async () => {
+    const fc = (await import('fast-check')).default;
+    const pieces = fc.constantFrom('(', ')', '[', ']', '{', '}', '\\', '?', '*', '+', '|', '^', '$', '.', ':', 'P', '<', '>', '=', '!', 'a', '1', 'Q', 'E', 'p', 'x', '-', 'i', 's', ',');
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.array(pieces, { maxLength: 30 }).map((a) => a.join(''))), (src) => {
+        try {
+          const re = compileGoRegex(src, 'f: encrypted_regex');
+          expect(re).toBeInstanceOf(RegExp);
+          re.test('probe');
+        } catch (e) {
+          expect(e).toBeInstanceOf(WithSecretsError);
+          expect((e as WithSecretsError).code).toBe('malformed');
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
