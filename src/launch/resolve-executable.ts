@@ -92,20 +92,38 @@ function elfInterpreter(path: string): string | undefined {
   }
 }
 
-/** Why `interpreter` cannot run, or undefined when it can. */
-function checkInterpreter(interpreter: string): string | undefined {
+/**
+ * Why `interpreter` cannot run, or undefined when it can. An interpreter may itself be a script
+ * or a dynamically linked binary (Linux follows up to 4 levels): each level is checked, because a
+ * failing `process.execve` aborts instead of returning an error.
+ */
+function checkInterpreter(interpreter: string, depth = 0): string | undefined {
   // The kernel resolves a relative interpreter against the cwd at exec time; rare enough to leave to execve.
   if (!isAbsolute(interpreter)) return undefined;
-  const full = interpreter;
+  if (depth > 4) return `has a bad interpreter: ${interpreter} (interpreters nested too deep)`;
   try {
-    const st = statSync(full);
+    const st = statSync(interpreter);
     if (!st.isFile()) return `has a bad interpreter: ${interpreter} is not a regular file`;
-    accessSync(full, constants.X_OK);
-    return undefined;
+    accessSync(interpreter, constants.X_OK);
   } catch (e) {
     const code = errnoCode(e);
     return `has a bad interpreter: ${interpreter} ${code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : 'cannot be executed'}`;
   }
+  let head: Buffer;
+  try {
+    head = readHead(interpreter, 256);
+  } catch {
+    return undefined; // executable but unreadable: only the kernel can tell
+  }
+  if (head.subarray(0, 2).toString('latin1') === '#!') {
+    const next = shebangInterpreter(head);
+    return next === '' ? `has a bad interpreter: ${interpreter} (an empty #! line)` : checkInterpreter(next, depth + 1);
+  }
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) {
+    const loader = elfInterpreter(interpreter);
+    return loader === undefined ? undefined : checkInterpreter(loader, depth + 1);
+  }
+  return isKnownBinary(head) ? undefined : `has a bad interpreter: ${interpreter} is not a program the system can run`;
 }
 
 /** Binary formats the kernel runs itself (ELF; Mach-O and fat binaries on macOS). */

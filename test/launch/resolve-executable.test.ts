@@ -63,6 +63,11 @@ describe('resolveExecutable', () => {
   it('refuses a script whose #! interpreter is missing (126), as bash does', () => {
     file(join(bin, 'badinterp'), '#!/nonexistent/python9 -u\nprint(1)\n');
     expect(() => resolveExecutable('badinterp', opts(bin))).toThrow(/bad interpreter: \/nonexistent\/python9 does not exist/);
+    file(join(bin, 'interp-script'), '#!/nonexistent/deeper\n');
+    file(join(bin, 'chained'), `#!${join(bin, 'interp-script')}\n`);
+    expect(() => resolveExecutable('chained', opts(bin))).toThrow(/bad interpreter: \/nonexistent\/deeper does not exist/);
+    file(join(bin, 'via-real'), `#!${join(bin, 'tool')}\n`);
+    expect(resolveExecutable('via-real', opts(bin)).viaShell).toBe(false);
     file(join(bin, 'emptybang'), '#!\necho hi\n');
     expect(resolveExecutable('emptybang', opts(bin)).viaShell).toBe(true);
   });
