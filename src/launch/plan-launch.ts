@@ -79,7 +79,8 @@ function checkExecSize(plan: LaunchPlan, platform: NodeJS.Platform): void {
     });
   }
   const limit = readArgMax(platform);
-  if (total > limit) {
+  // The kernel also copies the file name onto the new stack; keep a page of slack for what else it puts there.
+  if (total + Buffer.byteLength(plan.file) + 1 + 4096 > limit) {
     throw new WithSecretsError('env-too-large', `the arguments and environment of the child take ${total} bytes; the system allows ${limit}`, {
       hint: 'use --pristine or a smaller environment, or move large values into files',
     });
