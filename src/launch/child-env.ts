@@ -45,7 +45,8 @@ export function readInjectedMarker(value: string | undefined): string[] {
  * removed, so a wrapped program started by a wrapped program gets its own profile's secrets only.
  */
 export function buildChildEnv(input: ChildEnvInput): ChildEnv {
-  const env: Record<string, string> = {};
+  // No prototype: `__proto__` is a valid variable name and must be an ordinary key here.
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(input.parentEnv)) {
     if (v !== undefined) env[k] = v;
   }

@@ -56,4 +56,10 @@ describe('buildChildEnv', () => {
     expect(readInjectedMarker('A,B=1,,1C,_d')).toEqual(['A', '_d']);
     expect(readInjectedMarker(undefined)).toEqual([]);
   });
+  it('treats __proto__ as an ordinary variable name', () => {
+    const r = buildChildEnv({ parentEnv: JSON.parse('{"__proto__": "p", "A": "a"}') as Record<string, string>, secrets: [s('constructor', 'c')], pristine: false, keepExisting: false, keepEnv: [] });
+    expect(Object.keys(r.env).sort()).toEqual(['A', 'WITH_SECRETS_INJECTED', '__proto__', 'constructor']);
+    expect({ ...r.env }['__proto__']).toBe('p');
+    expect(Object.hasOwn({ ...r.env }, '__proto__')).toBe(true);
+  });
 });
