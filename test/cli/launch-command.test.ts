@@ -73,4 +73,11 @@ describe('cli dispatch', () => {
     expect(await cli(['--profile', 'gh'], ctx)).toEqual({ kind: 'exit', code: 125 });
     expect(ctx.err()).toMatch(/^with-secrets: no command given\nhint: usage: with-secrets/);
   });
+  it('the top-level --help describes the launch form and its options', async () => {
+    const ctx = memoryCtx();
+    expect(await cli(['--help'], ctx)).toEqual({ kind: 'exit', code: 0 });
+    for (const want of ['Launching: with-secrets [OPTIONS] CMD [ARGS...]', '--profile', '--keep-existing', '--pristine', '--dry-run', '125', '126', '127']) {
+      expect(ctx.out()).toContain(want);
+    }
+  });
 });

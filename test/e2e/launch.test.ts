@@ -87,6 +87,17 @@ describe('launch', () => {
     );
   });
 
+  it('a profile with pristine: true starts from the pristine set too', async () => {
+    const cfg = `${w.root}/pristine.json`;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(cfg, JSON.stringify({ version: 1, sopsFile: secretsFile, profiles: { clean: { pristine: true, env: { GITHUB_TOKEN: 'github.token' } } } }));
+    const r = await runCli(['--config', cfg, 'run', '-p', 'clean', '--', fixture('print-env.mjs')], { env: w.env({ EXTRA: 'x' }) });
+    expect(r.code).toBe(0);
+    const env = parseReport(r.stdout).env;
+    expect(env).not.toHaveProperty('EXTRA');
+    expect(env['GITHUB_TOKEN']).toBe(CANARY);
+  });
+
   it('passes exit codes 0, 1 and 42 through', async () => {
     for (const code of [0, 1, 42]) {
       const r = await runCli(['run', '-p', 'gh', '--', fixture('exit-with.sh'), 'code', String(code)], { env: w.env() });
