@@ -57,7 +57,8 @@ class YamlWriter {
     let head: string[] = [];
     let inline: string[] = [];
     let first = true;
-    const commentCol = firstPrefix.length > indent ? firstPrefix.length - 2 : indent;
+    // The first item of a collection that is itself a list element shares the line of that `-`: comments go above it, at its column.
+    const commentCol = firstPrefix === spaces(indent) ? indent : firstPrefix.length - 2;
     for (const item of items) {
       if (item.type === 'comment') {
         (item.inline === true ? inline : head).push(item.value);
@@ -84,7 +85,8 @@ class YamlWriter {
     let head: string[] = [];
     let inline: string[] = [];
     let first = true;
-    const commentCol = firstPrefix.length > indent ? firstPrefix.length - 2 : indent;
+    // The first item of a collection that is itself a list element shares the line of that `-`: comments go above it, at its column.
+    const commentCol = firstPrefix === spaces(indent) ? indent : firstPrefix.length - 2;
     for (const item of items) {
       if (item.type === 'comment') {
         (item.inline === true ? inline : head).push(item.value);

@@ -225,9 +225,10 @@ class FastReader {
   /** A `|`, `|-` or `|+` literal block whose content is indented more than `owner`. */
   private literal(line: string, p: number, owner: number): IrScalar {
     const startLine = this.i + 1;
-    const header = line.slice(p);
-    if (header !== '|' && header !== '|-' && header !== '|+') bail();
-    const chomp = header[1];
+    const h = /^\|([-+]?)(?: +#(.*))?$/.exec(line.slice(p));
+    if (h === null) bail();
+    const chomp = h[1];
+    const comment = h[2];
     const lines = this.lines;
     let j = this.i + 1;
     let contentIndent = -1;
@@ -257,7 +258,7 @@ class FastReader {
     else text = core + '\n';
     this.i = j;
     this.afterScalar(owner);
-    return { kind: 'scalar', value: { type: 'str', value: text }, line: startLine, col: p };
+    return { kind: 'scalar', value: { type: 'str', value: text }, line: startLine, col: p, comment };
   }
 }
 

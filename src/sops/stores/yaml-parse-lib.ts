@@ -98,6 +98,12 @@ class DocumentReader {
     return t.slice(i + 1, e);
   }
 
+  /** The comment after a block scalar's header (`| # c`), which yaml.v3 reads as its line comment. */
+  private blockHeaderComment(offset: number): string | undefined {
+    const m = /^[|>][-+0-9]*/.exec(this.text.slice(offset, offset + 8));
+    return m === null ? undefined : this.trailing(offset + m[0].length);
+  }
+
   private pos(n: YNode): { line: number; col: number } {
     const off = n.range?.[0] ?? 0;
     return { line: this.lines.line(off), col: this.lines.column(off) - 1 };
@@ -118,12 +124,12 @@ class DocumentReader {
       for (let l = line + 1; l <= endLine; l++) this.contentLines.add(l);
       // A block scalar ends at the start of a line, where a trailing comment cannot be.
       const block = n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED';
-      ir = { kind: 'scalar', value: this.scalar(n, line), line, col, comment: block ? undefined : this.trailing(range[1]) };
+      ir = { kind: 'scalar', value: this.scalar(n, line), line, col, comment: block ? this.blockHeaderComment(range[0]) : this.trailing(range[1]) };
     } else if (isMap(n)) {
       const pairs: IrPair[] = [];
       const items = n.items;
-      const mapCol = items.length > 0 && items[0]!.key !== null && isNodeLike(items[0]!.key) ? this.pos(items[0]!.key).col : col;
-      const placeholder = { kind: 'map' as const, line, col: mapCol, pairs };
+      // The map's own start: its first key, or the `?` of an explicit first key.
+      const placeholder = { kind: 'map' as const, line, col, pairs };
       if (n.anchor !== undefined) this.anchors.set(n.anchor, placeholder);
       for (const p of items) {
         if (!isPair(p)) continue;
