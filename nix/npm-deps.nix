@@ -10,12 +10,12 @@
   nodejs,
   cacert,
   src,
+  version,
   hash,
 }:
 stdenvNoCC.mkDerivation {
   pname = "with-secrets-node-modules";
-  version = (lib.importJSON "${src}/package.json").version;
-  inherit src;
+  inherit src version;
 
   nativeBuildInputs = [ nodejs ];
 

@@ -19,30 +19,36 @@ let
   hashes = lib.importJSON ./npm-deps-hashes.json;
   depsHash = if npmDepsHash != null then npmDepsHash else hashes.${stdenv.hostPlatform.system} or "";
 
-  src = lib.fileset.toSource {
-    root = ../.;
-    fileset = lib.fileset.unions [
-      ../package.json
-      ../package-lock.json
-      ../tsconfig.json
-      ../scripts/build.mjs
-      ../src
-      ../shell
-      ../hm-module
-    ];
-  };
+  root = toString ../.;
+  # Only what the build reads (builtins.path with a filter: works with every Nix that has flakes).
+  sourceOf =
+    name: files: dirs:
+    lib.cleanSourceWith {
+      inherit name;
+      src = ../.;
+      filter =
+        path: type:
+        let
+          rel = lib.removePrefix "${root}/" (toString path);
+        in
+        builtins.elem rel files
+        || lib.any (d: rel == d || lib.hasPrefix "${d}/" rel) dirs
+        || (type == "directory" && lib.any (f: lib.hasPrefix "${rel}/" f) files);
+    };
 
-  lockSrc = lib.fileset.toSource {
-    root = ../.;
-    fileset = lib.fileset.unions [
-      ../package.json
-      ../package-lock.json
-    ];
-  };
+  src = sourceOf "with-secrets-source" [ "package.json" "package-lock.json" "tsconfig.json" "scripts/build.mjs" ] [
+    "src"
+    "shell"
+    "hm-module"
+  ];
+
+  # The lockfile alone, so the dependency hash changes only when the dependencies do.
+  lockSrc = sourceOf "with-secrets-lockfile" [ "package.json" "package-lock.json" ] [ ];
 
   nodeModules = callPackage ./npm-deps.nix {
     inherit nodejs;
     src = lockSrc;
+    inherit (packageJson) version;
     hash = depsHash;
   };
 in
