@@ -180,4 +180,26 @@ zpty -d z
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('seen: '))).toEqual(['seen: probe-work', 'seen: fish', 'seen: alpha', 'seen: gamma']);
   });
+
+  it('`completion zsh` works as an autoloaded _with-secrets in $fpath (as the Nix package installs it)', () => {
+    const zfunc = join(home, 'zfunc');
+    const zdot = join(home, 'zdot-fpath');
+    mkdirSync(zfunc, { recursive: true });
+    mkdirSync(zdot, { recursive: true });
+    const script = spawnSync('with-secrets', ['completion', 'zsh'], { env, encoding: 'utf8' });
+    expect(script.status).toBe(0);
+    writeFileSync(join(zfunc, '_with-secrets'), script.stdout);
+    writeFileSync(join(zdot, '.zshrc'), `fpath=(${zfunc} $fpath)\nautoload -Uz compinit && compinit -u -d "$HOME/.zcompdump-fpath"\nPROMPT='%% '\n`);
+    const r = runShell('zsh', ['-f'], `
+zmodload zsh/zpty
+zpty z "ZDOTDIR=${zdot} zsh -i"
+expect() { local got; zpty -r z got "*$1*" && print -r -- "seen: $1"; }
+zpty -w -n z $'with-secrets shell-init \\t'; expect 'fish'
+zpty -w -n z $'\\C-u'
+zpty -w -n z $'with-secrets pro\\t\\t'; expect 'probe-work'
+zpty -d z
+`, 'drive-fpath.zsh');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('seen: '))).toEqual(['seen: fish', 'seen: probe-work']);
+  });
 });
