@@ -132,7 +132,8 @@ function pad2(s: string): string {
 
 /** True when yaml.v3 writes the string plain: it reads back as a string and is no YAML 1.1 bool or base-60 float. */
 export function canBePlainString(s: string): boolean {
-  return resolvePlain(s).type === 'str' && !isOldBool(s) && !isBase60Float(s);
+  // `<<` resolves to yaml.v3's merge tag, so it is quoted too.
+  return s !== '<<' && resolvePlain(s).type === 'str' && !isOldBool(s) && !isBase60Float(s);
 }
 
 function isOldBool(s: string): boolean {
