@@ -31,11 +31,11 @@ function tenFrom(file, count) {
 const human = (bytes) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} KB`);
 
 /**
- * Makes every fixture under `dir` and returns their paths. `root` is the repository (for dist/lib),
+ * Makes every fixture under `dir` and returns their paths. `lib` is the built library (dist/lib),
  * `dotenvx` the dotenvx CLI script, `env` the environment to run tools with.
  */
-export async function makeFixtures(dir, { root, dotenvx, env }) {
-  const lib = (p) => import(pathToFileURL(join(root, 'dist/lib', p)).href);
+export async function makeFixtures(dir, { lib: libDir, dotenvx, env }) {
+  const lib = (p) => import(pathToFileURL(join(libDir, p)).href);
   const { encryptNewDocument } = await lib('sops/save.js');
   const { loadStore } = await lib('sops/stores/index.js');
   const { parseMetadata } = await lib('sops/metadata.js');

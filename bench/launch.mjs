@@ -1,6 +1,6 @@
 // The launch benchmark (`npm run bench`): with-secrets against bare Node, dotenvx and age, alternating, in one run.
 //
-// Usage: node bench/launch.mjs [--rounds N] [--rss-rounds N] [--node PATH]… [--no-build] [--write FILE] [--keep] [--only ID,…]
+// Usage: node bench/launch.mjs [--rounds N] [--rss-rounds N] [--node PATH]… [--no-build] [--dist DIR] [--write FILE] [--keep] [--only ID,…]
 // Every command runs with NODE_EXTRA_CA_CERTS removed from its environment: Node 20 reads that file at every
 // start (~40 ms here), which would hide the differences this benchmark is about.
 import { spawnSync } from 'node:child_process';
@@ -11,13 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { makeFixtures } from './fixtures.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/with-secrets.js');
 const DOTENVX = join(ROOT, 'node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
 const NODE22 = join(ROOT, '.cache/node22/node_modules/node/bin/node');
 const TIME = '/usr/bin/time';
 
 function parseArgs(argv) {
-  const opts = { rounds: 30, rssRounds: 5, nodes: [], build: true, write: undefined, keep: false, only: undefined };
+  const opts = { rounds: 30, rssRounds: 5, nodes: [], build: true, write: undefined, keep: false, only: undefined, dist: join(ROOT, 'dist') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -31,6 +30,7 @@ function parseArgs(argv) {
     else if (a === '--write') opts.write = resolve(value());
     else if (a === '--keep') opts.keep = true;
     else if (a === '--only') opts.only = value().split(',');
+    else if (a === '--dist') opts.dist = resolve(value());
     else if (a === '-h' || a === '--help') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 5).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
@@ -81,9 +81,9 @@ function nodeVersion(node) {
   return spawnSync(node, ['--version'], { encoding: 'utf8', env: baseEnv({}) }).stdout.trim();
 }
 
-function commandsFor(node, fx) {
+function commandsFor(node, fx, cli) {
   const wsEnv = baseEnv({ HOME: fx.home, XDG_CACHE_HOME: fx.cacheHome, XDG_CONFIG_HOME: join(fx.home, '.config') });
-  const ws = (profile) => [node, CLI, '--config', fx.config, '--profile', profile, '/bin/true'];
+  const ws = (profile) => [node, cli, '--config', fx.config, '--profile', profile, '/bin/true'];
   const cmds = [
     { id: 'true', label: '`/bin/true`', argv: ['/bin/true'], env: baseEnv({}) },
     { id: 'node', label: '`node -e 0` (the floor)', argv: [node, '-e', '0'], env: baseEnv({}) },
@@ -173,16 +173,17 @@ async function main() {
     const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('build failed');
   }
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const cli = join(opts.dist, 'with-secrets.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
   const dir = mkdtempSync(join(tmpdir(), 'ws-bench-'));
   try {
     process.stderr.write(`fixtures in ${dir}\n`);
-    const fx = await makeFixtures(dir, { root: ROOT, dotenvx: DOTENVX, env: baseEnv({}) });
+    const fx = await makeFixtures(dir, { lib: join(opts.dist, 'lib'), dotenvx: DOTENVX, env: baseEnv({}) });
     const results = [];
     for (const node of opts.nodes) {
       const version = nodeVersion(node);
       process.stderr.write(`Node ${version} (${node})\n`);
-      const cmds = commandsFor(node, fx)
+      const cmds = commandsFor(node, fx, cli)
         .filter((c) => opts.only === undefined || c.id === 'node' || opts.only.includes(c.id))
         .map((c) => ({ ...c, fileBytes: fx.bytes[c.id] }));
       results.push({ version, rows: measure(cmds, opts.rounds, opts.rssRounds, dir) });
