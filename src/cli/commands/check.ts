@@ -9,10 +9,17 @@ import type { RegisterCommand } from './index.js';
 export const registerCheck: RegisterCommand = (program, state) => {
   program
     .command('check')
-    .description(
-      'check that every profile will get its secrets: the config is valid, every file exists, an identity opens every file\n' +
-        '(data key and MAC), every referenced key exists, every command resolves. Never prompts (sources that would are\n' +
-        'skipped), never prints a value. Exit 0 when all is well, 1 otherwise',
+    .description('check that every profile will get its secrets; prints names and problems, never a value')
+    .addHelpText(
+      'after',
+      `
+It checks that the config is valid, that every file it names exists, that an identity opens every
+SOPS or age file (data key and MAC), that every referenced key exists with a usable value, and that
+every profile's command resolves on PATH (past with-secrets shims). It never prompts: an identity
+that needs a passphrase or a touch is skipped and reported, and every source has a time limit.
+--verbose lists what passed and the identity sources tried.
+
+Exit status: 0 when every check passed, 1 when one failed (the report names the profile).`,
     )
     .option('--json', 'print the report as JSON: {config, ok, results: [{profile, check, status, message, hint}], notes}')
     .option('--no-decrypt', 'check the config, files and commands only; open no file')

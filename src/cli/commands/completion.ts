@@ -19,13 +19,19 @@ function configFromWords(words: readonly string[]): string | undefined {
 export const registerCompletion: RegisterCommand = (program, state) => {
   program
     .command('completion')
-    .description(
-      'print the completion script for a shell (subcommands, options, profile names, and each program\'s own completion after it);\n' +
-        'e.g. `with-secrets completion bash > ~/.local/share/bash-completion/completions/with-secrets`.\n' +
-        '`with-secrets shell-init` prints it too, with the aliases',
+    .description('print the completion script for bash, zsh or fish')
+    .addHelpText(
+      'after',
+      `
+It completes subcommands, options, profile names, and after a profile the program's own arguments
+through that program's completion. Install it, for example:
+  bash  with-secrets completion bash > ~/.local/share/bash-completion/completions/with-secrets
+  zsh   with-secrets completion zsh > "\${fpath[1]}/_with-secrets"
+  fish  with-secrets completion fish > ~/.config/fish/completions/with-secrets.fish
+\`with-secrets shell-init\` prints it too, with the aliases.`,
     )
     .argument('[shell]', 'bash, zsh or fish')
-    .argument('[words...]', 'with --complete: the words after `with-secrets`, the last one being completed')
+    .argument('[words...]', 'with --complete (used by the completion scripts): the words after `with-secrets`')
     .addOption(new Option('--complete', 'print the candidates for WORDS, one per line (used by the completion scripts)').hideHelp())
     .action(async (shellName: string | undefined, words: string[], opts: { complete?: boolean }, cmd) => {
       const { ctx } = state;

@@ -10,9 +10,16 @@ import type { RegisterCommand } from './index.js';
 export const registerShellInit: RegisterCommand = (program, state) => {
   program
     .command('shell-init')
-    .description(
-      'print shell code that defines an alias per profile (NAME runs `with-secrets NAME`) and the completion of with-secrets;\n' +
-        'add to your shell\'s rc file: bash/zsh `eval "$(with-secrets shell-init bash)"`, fish `with-secrets shell-init fish | source`',
+    .description('print shell code for your rc file: an alias per profile (NAME runs `with-secrets NAME`) and completion')
+    .addHelpText(
+      'after',
+      `
+Add to your shell's startup file:
+  bash (~/.bashrc)                   eval "$(with-secrets shell-init bash)"
+  zsh (~/.zshrc, after compinit)     eval "$(with-secrets shell-init zsh)"
+  fish (~/.config/fish/config.fish)  with-secrets shell-init fish | source
+Each alias keeps the completion of the program it runs. Home Manager users get this from
+programs.with-secrets instead.`,
     )
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
     .action(async (shellName: string) => {
