@@ -39,7 +39,7 @@ export function expectSafeError(e: unknown, secrets: readonly string[] = [], all
   }
   if (allowed !== undefined) expect(allowed).toContain(e.code);
   const text = visibleText(e);
-  for (const s of secrets) if (s.length > 0) expect(text.includes(s), `error text leaks a secret: ${e.code}: ${e.message}`).toBe(false);
+  for (const s of secrets) if (s.length > 0) expect(text.includes(s), `error text leaks a secret (${s.slice(0, 12)}…): ${e.code}: ${e.message}`).toBe(false);
   return e;
 }
 

@@ -32,7 +32,7 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('drop-line' as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('swap-lines' as const), at: fc.nat(), to: fc.nat() }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.constantFrom(...TOKENS), fc.string({ maxLength: 8 })) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('huge' as const), at: fc.nat(), size: fc.integer({ min: 10_000, max: 2_000_000 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('huge' as const), at: fc.nat(), size: fc.integer({ min: 10_000, max: 1_000_000 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('nest' as const), depth: fc.integer({ min: 50, max: 20_000 }), open: fc.constantFrom('[', '{"a":', '- ', 'a:\n ', '['), close: fc.constantFrom(']', '}', '', '') }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('bad-utf8' as const), at: fc.nat(), bytes: fc.array(fc.constantFrom(0x80, 0xbf, 0xc0, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xf8, 0xfe, 0xff), { minLength: 1, maxLength: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('splice' as const), at: fc.nat(), from: fc.nat(), len: fc.integer({ min: 1, max: 200 }) }) },
