@@ -201,7 +201,12 @@ in
       map (message: {
         assertion = false;
         inherit message;
-      }) (pure.keyFileProblems cfg)
+      }) (
+        pure.keyFileProblems cfg
+        ++ pure.settingsKeyFileProblems cfg.settings (
+          map toString ([ cfg.ageKeyFile ] ++ map (i: i.file) cfg.identities)
+        )
+      )
       ++ lib.mapAttrsToList (name: _: {
         assertion = pure.isProfileName name;
         message = "programs.with-secrets.profiles.${name}: a profile name must match [A-Za-z0-9_][A-Za-z0-9_.+-]* and must not be a with-secrets subcommand (${lib.concatStringsSep ", " pure.subcommands}).";

@@ -98,6 +98,32 @@ rec {
       ) (length (cfg.identities or [ ]))
     );
 
+  # The same problems in identities given through the free-form `settings` (top level and per profile),
+  # except files already reported from the typed options (they are rendered into settings too).
+  settingsKeyFileProblems = settings: reported:
+    let
+      entries =
+        builtins.genList (i: {
+          what = "programs.with-secrets.settings.identities.${toString i}.file";
+          file = (builtins.elemAt (settings.identities or [ ]) i).file or null;
+        }) (length (settings.identities or [ ]))
+        ++ builtins.concatLists (
+          map (
+            name:
+            let
+              ids = (settings.profiles.${name} or { }).identities or [ ];
+            in
+            builtins.genList (i: {
+              what = "programs.with-secrets.settings.profiles.${name}.identities.${toString i}.file";
+              file = (builtins.elemAt ids i).file or null;
+            }) (length ids)
+          ) (attrNames (settings.profiles or { }))
+        );
+    in
+    filter (m: m != null) (
+      map (e: if builtins.elem e.file reported then null else keyFileProblem e.what e.file) entries
+    );
+
   # Shell text defining the aliases of `profiles` (those with alias = true) for "bash", "zsh" or "fish";
   # the same text `with-secrets shell-init` prints after its completion snippet (src/shell/render-aliases.ts).
   aliasText = shell: profiles:

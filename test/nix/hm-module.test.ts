@@ -142,6 +142,7 @@ describe.skipIf(!ready)('Home Manager module', () => {
         identities = [ { file = "/nix/store/0000-keys.txt"; } { file = "/ok"; keyring = "x"; } ];
         profiles.check.env.A = "a";
         profiles.rel = { command = "bin/tool"; env.A = "a"; };
+        settings.profiles.rel.identities = [ { file = "/nix/store/1111-other-keys.txt"; } ];
       };
     }`);
     const messages = bad.failedAssertions.join('\n');
@@ -150,6 +151,9 @@ describe.skipIf(!ready)('Home Manager module', () => {
     expect(messages).toMatch(/identities\.1: set exactly one of `file`, `command`, `keyring`/);
     expect(messages).toMatch(/profiles\.check: .*subcommand/);
     expect(messages).toMatch(/profiles\.rel\.command must be an absolute path/);
+    expect(messages).toMatch(/settings\.profiles\.rel\.identities\.0\.file .*is inside the Nix store/);
+    // The typed store path is reported once, not again through the settings it is rendered into.
+    expect(messages.match(/0000-keys\.txt/g)).toHaveLength(1);
     // The path literal is never copied into the store (a copy would be named /nix/store/<hash>-key.txt).
     expect(bad.configText).toContain(`"file":"${join(dir, 'key.txt')}"`);
     expect(bad.configText).not.toMatch(/-key\.txt/);

@@ -123,6 +123,22 @@ builtins.filter (x: x != null) [
     let p = l.keyFileProblems { ageKeyFile = "${builtins.toFile "k" "x"}"; }; in builtins.length p == 1
   ))
 
+  (ok "settingsKeyFileProblems: free-form identities, top level and per profile" (
+    let
+      p = l.settingsKeyFileProblems {
+        identities = [ { file = "${builtins.storeDir}/abc-keys.txt"; } { file = "/home/alice/keys.txt"; } ];
+        profiles.gh.identities = [ { file = ./pure-tests.nix; } ];
+        profiles.x.env.A = "a";
+      } [ ];
+    in
+    builtins.length p == 2
+    && has (builtins.elemAt p 0) "settings.identities.0.file .* is inside the Nix store"
+    && has (builtins.elemAt p 1) "settings.profiles.gh.identities.0.file is a Nix path"
+  ))
+  (check "settingsKeyFileProblems: typed files are not reported twice"
+    (l.settingsKeyFileProblems { identities = [ { file = "${builtins.storeDir}/abc-keys.txt"; } ]; } [ "${builtins.storeDir}/abc-keys.txt" ])
+    [ ])
+
   (check "isProfileName" (map l.isProfileName [ "codex" "codex-work" "gh_2" "a.b+c" "check" "a b" "-x" "x/y" "" ]) [
     true true true true false false false false false
   ])
