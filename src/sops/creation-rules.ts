@@ -100,6 +100,37 @@ export async function loadCreationRule(configPath: string, file: string, cwd: st
   return pickCreationRule(doc, configPath, resolve(cwd, file));
 }
 
+/**
+ * The output indentation `.sops.yaml` asks for (`stores: {yaml|json|json_binary: {indent: N}}`), as
+ * sops applies it when writing; undefined when not set (or for dotenv/INI, which have none).
+ */
+export async function loadStoreIndent(configPath: string, format: 'yaml' | 'json' | 'binary' | 'dotenv' | 'ini'): Promise<number | undefined> {
+  if (format === 'dotenv' || format === 'ini') return undefined;
+  let text: string;
+  try {
+    text = await readFile(configPath, 'utf8');
+  } catch (err) {
+    throw new WithSecretsError('config-invalid', `cannot read the sops config ${configPath} (${errnoCode(err) ?? 'error'})`, { cause: err });
+  }
+  const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  let doc: unknown;
+  try {
+    doc = (mod.default ?? mod).parse(text);
+  } catch (err) {
+    throw new WithSecretsError('config-invalid', `${configPath} is not valid YAML`, { cause: err });
+  }
+  const stores = isRecord(doc) ? doc.stores : undefined;
+  const store = isRecord(stores) ? stores[format === 'binary' ? 'json_binary' : format] : undefined;
+  const indent = isRecord(store) ? store.indent : undefined;
+  if (indent === undefined || indent === null || indent === -1) return undefined;
+  if (typeof indent !== 'number' || !Number.isInteger(indent) || indent < -1 || indent > 16) {
+    throw new WithSecretsError('config-invalid', `${configPath}: stores.${format === 'binary' ? 'json_binary' : format}.indent must be a small whole number`);
+  }
+  // YAML indentation outside 2…9 is left to the default (4), as yaml.v3 would not honour it.
+  if (format === 'yaml' && (indent < 2 || indent > 9)) return undefined;
+  return indent;
+}
+
 /** {@link loadCreationRule} on an already parsed config. */
 export function pickCreationRule(doc: unknown, configPath: string, absoluteFile: string): CreationRule | undefined {
   const bad = (what: string): never => {

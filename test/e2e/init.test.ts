@@ -114,12 +114,17 @@ describe('init', () => {
     const { home, env } = freshHome('rules');
     const team = ageKeygen();
     mkdirSync(join(home, 'proj'));
-    writeFileSync(join(home, 'proj', '.sops.yaml'), `creation_rules:\n  - path_regex: \\.yaml$\n    age: ${team.recipient}\n    encrypted_regex: ^(api_key|token)$\n`);
+    writeFileSync(
+      join(home, 'proj', '.sops.yaml'),
+      `creation_rules:\n  - path_regex: \\.yaml$\n    age: ${team.recipient}\n    encrypted_regex: ^(api_key|token)$\nstores:\n  yaml:\n    indent: 2\n`,
+    );
     const r = await runCli(['init', '--file', join(home, 'proj', 'secrets.yaml'), '--config', join(home, 'proj', 'config.yaml')], { env, cwd: home });
     expect(r.code).toBe(0);
     const text = readFileSync(join(home, 'proj', 'secrets.yaml'), 'utf8');
     expect(text).toContain(team.recipient);
     expect(text).toContain('encrypted_regex: ^(api_key|token)$');
+    // stores.yaml.indent of the .sops.yaml applies to what is written, as in sops.
+    expect(text).toMatch(/^sops:\n  age:\n/m);
     // In a project whose rules do not match the default path, init still works with no rule.
     const other = freshHome('rules2');
     mkdirSync(join(other.home, 'work'));

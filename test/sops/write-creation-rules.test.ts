@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findSopsConfig, loadCreationRule } from '../../src/sops/creation-rules.js';
+import { findSopsConfig, loadCreationRule, loadStoreIndent } from '../../src/sops/creation-rules.js';
 import { isWithSecretsError } from '../../src/errors.js';
 
 const A = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
@@ -117,5 +117,22 @@ describe('loadCreationRule', () => {
     await expectError(loadCreationRule(join(kmsGroup, '.sops.yaml'), 's.yaml', kmsGroup), 'config-invalid', /key_groups\[0\]\.kms/);
     const badYaml = write('badyaml', 'creation_rules: [\n');
     await expectError(loadCreationRule(join(badYaml, '.sops.yaml'), 's.yaml', badYaml), 'config-invalid', /not valid YAML/);
+  });
+});
+
+describe('loadStoreIndent', () => {
+  it('reads stores.<format>.indent as sops does', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ws-indent-'));
+    const p = join(d, '.sops.yaml');
+    writeFileSync(p, 'stores:\n  yaml:\n    indent: 2\n  json:\n    indent: 4\n  json_binary:\n    indent: 1\n');
+    expect(await loadStoreIndent(p, 'yaml')).toBe(2);
+    expect(await loadStoreIndent(p, 'json')).toBe(4);
+    expect(await loadStoreIndent(p, 'binary')).toBe(1);
+    expect(await loadStoreIndent(p, 'dotenv')).toBeUndefined();
+    writeFileSync(p, 'creation_rules: []\n');
+    expect(await loadStoreIndent(p, 'yaml')).toBeUndefined();
+    writeFileSync(p, 'stores:\n  yaml:\n    indent: wide\n');
+    await expectError(loadStoreIndent(p, 'yaml'), 'config-invalid', /indent/);
+    rmSync(d, { recursive: true });
   });
 });

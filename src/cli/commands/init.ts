@@ -161,12 +161,14 @@ async function runInit(ctx: CliContext, flags: InitFlags, configFlag: string | u
   for (const r of [...own, ...extra]) if (!groups[0]!.includes(r)) groups[0]!.push(r);
 
   const { encryptNewDocument } = await import('../../sops/save.js');
+  const { loadStoreIndent } = await import('../../sops/creation-rules.js');
+  const indent = found.path === undefined ? undefined : await loadStoreIndent(found.path, format);
   const sopsText = await encryptNewDocument(secretsFile, {
     format,
     branches: [{ type: 'map', items: format === 'binary' ? [{ type: 'entry', key: 'data', value: { type: 'str', value: '' } }] : [] }],
     keyGroups: groups,
     ...(rule === undefined ? {} : { shamirThreshold: rule.shamirThreshold, rules: rule.encryptionRules, macOnlyEncrypted: rule.macOnlyEncrypted }),
-  });
+  }, indent === undefined ? {} : { indent });
   const configText = starterConfig(configPath, secretsFile, home, keyringName);
 
   const { writeFileAtomic } = await import('../../fs/atomic-write.js');

@@ -6,7 +6,7 @@ import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { CommandState } from '../program.js';
 import type { RegisterCommand } from './index.js';
-import { formatOption, identitiesFor, loadOptionalConfig, lockTimeoutMsOf, note, secretsFileOf } from './write-common.js';
+import { formatOption, identitiesFor, indentFor, loadOptionalConfig, lockTimeoutMsOf, note, secretsFileOf } from './write-common.js';
 
 const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
 
@@ -74,6 +74,7 @@ export const registerRecipients: RegisterCommand = (program, state) => {
     const text = await checkRecipient(recipient);
     const added = await addFileRecipient(file, text, {
       format,
+      ...(await indentFor(ctx, file, format)),
       identities: await identitiesFor(ctx, config, verbose),
       lockTimeoutMs: lockTimeoutMsOf(ctx),
       group: Number(flags.group) - 1,
@@ -97,6 +98,7 @@ export const registerRecipients: RegisterCommand = (program, state) => {
     const { removeFileRecipient } = await import('../../sops/secret-ops.js');
     await removeFileRecipient(file, recipient, {
       format,
+      ...(await indentFor(ctx, file, format)),
       identities: await identitiesFor(ctx, config, verbose),
       lockTimeoutMs: lockTimeoutMsOf(ctx),
       rotate: flags.rotate,

@@ -4,7 +4,7 @@ import type { StoreFormat } from '../../sops/tree.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
-import { formatOption, identitiesFor, loadOptionalConfig, lockTimeoutMsOf, note, secretsFileOf } from './write-common.js';
+import { formatOption, identitiesFor, indentFor, loadOptionalConfig, lockTimeoutMsOf, note, secretsFileOf } from './write-common.js';
 
 const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
 
@@ -22,7 +22,7 @@ export const registerRotate: RegisterCommand = (program, state) => {
       const file = secretsFileOf(ctx, flags.file, config);
       const format = await formatOption(flags.inputType, file);
       const { rotateFile } = await import('../../sops/secret-ops.js');
-      await rotateFile(file, { format, identities: await identitiesFor(ctx, config, Boolean(globals.verbose)), lockTimeoutMs: lockTimeoutMsOf(ctx) });
+      await rotateFile(file, { format, ...(await indentFor(ctx, file, format)), identities: await identitiesFor(ctx, config, Boolean(globals.verbose)), lockTimeoutMs: lockTimeoutMsOf(ctx) });
       note(ctx, `updated ${file}: new data key, every value encrypted again`);
       state.outcome = exitWith(EXIT.ok);
     });

@@ -67,7 +67,14 @@ function runEditor(argv: readonly string[], file: string, ctx: CliContext, start
  * removes what such a run left). While the editor runs, SIGINT belongs to it (it is in the same
  * foreground process group, as with git); SIGTERM and SIGHUP are passed on to it and end the edit.
  */
-export async function runEdit(ctx: CliContext, file: string, format: StoreFormat, identities: IdentityProvider, lockTimeoutMs: number): Promise<number> {
+export async function runEdit(
+  ctx: CliContext,
+  file: string,
+  format: StoreFormat,
+  identities: IdentityProvider,
+  lockTimeoutMs: number,
+  indent?: number,
+): Promise<number> {
   const { beginEdit } = await import('../../sops/edit-session.js');
   const argv = await editorArgv(ctx);
   const abort = new AbortController();
@@ -94,6 +101,7 @@ export async function runEdit(ctx: CliContext, file: string, format: StoreFormat
       format,
       identities,
       lockTimeoutMs,
+      ...(indent === undefined ? {} : { indent }),
       runtimeDir: ctx.env['XDG_RUNTIME_DIR'],
       uid: process.getuid?.(),
       signal: abort.signal,

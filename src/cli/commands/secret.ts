@@ -8,6 +8,7 @@ import type { RegisterCommand } from './index.js';
 import {
   formatOption,
   identitiesFor,
+  indentFor,
   loadOptionalConfig,
   lockTimeoutMsOf,
   note,
@@ -65,6 +66,7 @@ export const registerSecret: RegisterCommand = (program, state) => {
     const sopsConfig = ctx.env['SOPS_CONFIG'];
     const outcome = await setSecret(file, path, value, {
       format,
+      ...(await indentFor(ctx, file, format)),
       identities: await identitiesFor(ctx, config, verbose),
       lockTimeoutMs: lockTimeoutMsOf(ctx),
       create: { cwd: ctx.cwd, ...(sopsConfig === undefined || sopsConfig === '' ? {} : { sopsConfig }) },
@@ -81,7 +83,7 @@ export const registerSecret: RegisterCommand = (program, state) => {
       const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
       const { removeSecret } = await import('../../sops/secret-ops.js');
       const path = parseKeyPath(name);
-      await removeSecret(file, path, { format, identities: await identitiesFor(ctx, config, verbose), lockTimeoutMs: lockTimeoutMsOf(ctx) });
+      await removeSecret(file, path, { format, ...(await indentFor(ctx, file, format)), identities: await identitiesFor(ctx, config, verbose), lockTimeoutMs: lockTimeoutMsOf(ctx) });
       note(ctx, `updated ${file}: removed ${showKeyPath(path)}`);
       state.outcome = exitWith(EXIT.ok);
     },
@@ -123,6 +125,9 @@ export const registerSecret: RegisterCommand = (program, state) => {
   ).action(async (flags: FileFlags) => {
     const prepared = await prepare(program, state, flags);
     const { runEdit } = await import('./secret-edit.js');
-    state.outcome = exitWith(await runEdit(prepared.ctx, prepared.file, prepared.format, await identitiesFor(prepared.ctx, prepared.config, prepared.verbose), lockTimeoutMsOf(prepared.ctx)));
+    const { indent } = await indentFor(prepared.ctx, prepared.file, prepared.format);
+    state.outcome = exitWith(
+      await runEdit(prepared.ctx, prepared.file, prepared.format, await identitiesFor(prepared.ctx, prepared.config, prepared.verbose), lockTimeoutMsOf(prepared.ctx), indent),
+    );
   });
 };

@@ -80,6 +80,26 @@ export async function identitiesFor(ctx: CliContext, config: Config | undefined,
   });
 }
 
+/**
+ * The output indentation the `.sops.yaml` for `file` asks for (`stores.<format>.indent`), found as
+ * sops finds it; `{}` when none, so it can be spread into write options.
+ */
+export async function indentFor(ctx: CliContext, file: string, format: StoreFormat): Promise<{ indent?: number }> {
+  const { findSopsConfig, loadStoreIndent } = await import('../../sops/creation-rules.js');
+  const explicit = ctx.env['SOPS_CONFIG'];
+  const found = await findSopsConfig(file, ctx.cwd, explicit === '' ? undefined : explicit);
+  if (found.path === undefined) return {};
+  try {
+    const indent = await loadStoreIndent(found.path, format);
+    return indent === undefined ? {} : { indent };
+  } catch (err) {
+    // An explicitly named config must be readable; one found by searching may be absent (SOPS_CONFIG unset).
+    if (explicit !== undefined && explicit !== '') throw err;
+    if (isWithSecretsError(err, 'config-invalid') && errnoCode(err.cause) === 'ENOENT') return {};
+    throw err;
+  }
+}
+
 /** How long writers wait for the lock: `$WITH_SECRETS_LOCK_TIMEOUT` seconds, default 30. */
 export function lockTimeoutMsOf(ctx: CliContext): number {
   const raw = ctx.env['WITH_SECRETS_LOCK_TIMEOUT'];
