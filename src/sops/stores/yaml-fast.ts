@@ -181,7 +181,7 @@ class FastReader {
       // `[]` and `{}`: the empty collections sops ≤ 3.9 wrote for unused key types.
       this.i++;
       this.afterScalar(owner);
-      return c === '[' ? { kind: 'seq', line: startLine, col: p, items: [] } : { kind: 'map', line: startLine, col: p, pairs: [] };
+      return c === '[' ? { kind: 'seq', line: startLine, col: p, flow: true, items: [] } : { kind: 'map', line: startLine, col: p, flow: true, pairs: [] };
     } else if (c === '"' || c === "'") {
       const q = c === '"' ? readDoubleQuoted(line, p) : readSingleQuoted(line, p);
       if (q === undefined) bail();

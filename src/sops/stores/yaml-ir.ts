@@ -34,6 +34,8 @@ export interface IrMap {
   readonly kind: 'map';
   readonly line: number;
   readonly col: number;
+  /** Written `{…}`: comments after it belong to the enclosing collection. */
+  readonly flow?: boolean;
   readonly pairs: readonly IrPair[];
 }
 
@@ -42,6 +44,8 @@ export interface IrSeq {
   readonly kind: 'seq';
   readonly line: number;
   readonly col: number;
+  /** Written `[…]`: comments after it belong to the enclosing collection. */
+  readonly flow?: boolean;
   readonly items: readonly IrNode[];
 }
 
@@ -154,6 +158,8 @@ class TreeBuilder {
 
   private map(m: IrMap, bound: number, footCol: number, depth: number, detached: boolean): MapNode {
     const items: Array<Entry | Comment> = [];
+    // Comments between a key and a flow map on a later line (`a:` / `# c` / `{}`) are inside it.
+    if (m.flow === true && !detached) this.takeBefore(m.line, items);
     const seen = detached ? undefined : new Map<string, number>();
     const pairs = m.pairs;
     for (let i = 0; i < pairs.length; i++) {
@@ -182,7 +188,7 @@ class TreeBuilder {
       const childCol = v.kind === 'alias' || v.col > m.col ? v.col : m.col + 1;
       items.push({ type: 'entry', key, value: v.kind === 'scalar' ? this.leaf(v, depth + 1, detached) : this.node(v, nextLine, childCol, depth + 1, detached) });
     }
-    if (!detached) {
+    if (!detached && m.flow !== true) {
       if (footCol === 0 && bound === Number.POSITIVE_INFINITY) this.takeBefore(bound, items);
       else this.takeFoot(bound, footCol, items);
     }
@@ -197,6 +203,7 @@ class TreeBuilder {
 
   private seq(s: IrSeq, bound: number, footCol: number, depth: number, detached: boolean): ListNode {
     const items: Array<Node | Comment> = [];
+    if (s.flow === true && !detached) this.takeBefore(s.line, items);
     const list = s.items;
     for (let i = 0; i < list.length; i++) {
       const v = list[i]!;
@@ -210,7 +217,7 @@ class TreeBuilder {
       const childCol = v.kind === 'alias' || v.col > s.col ? v.col : s.col + 1;
       items.push(this.node(v, nextLine, childCol, depth + 1, detached));
     }
-    if (!detached) this.takeFoot(bound, footCol, items);
+    if (!detached && s.flow !== true) this.takeFoot(bound, footCol, items);
     return { type: 'list', items };
   }
 }

@@ -129,7 +129,7 @@ class DocumentReader {
       const pairs: IrPair[] = [];
       const items = n.items;
       // The map's own start: its first key, or the `?` of an explicit first key.
-      const placeholder = { kind: 'map' as const, line, col, pairs };
+      const placeholder = { kind: 'map' as const, line, col, flow: n.flow === true, pairs };
       if (n.anchor !== undefined) this.anchors.set(n.anchor, placeholder);
       for (const p of items) {
         if (!isPair(p)) continue;
@@ -151,7 +151,7 @@ class DocumentReader {
       return placeholder;
     } else if (isSeq(n)) {
       const items: IrNode[] = [];
-      const placeholder = { kind: 'seq' as const, line, col, items };
+      const placeholder = { kind: 'seq' as const, line, col, flow: n.flow === true, items };
       if (n.anchor !== undefined) this.anchors.set(n.anchor, placeholder);
       for (const it of n.items) {
         if (isNodeLike(it)) items.push(this.node(it, depth + 1));

@@ -2,6 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { emitStore, loadStore } from '../../../src/sops/stores/index.js';
 import type { Comment, Entry, ListNode, MapNode, Node, Scalar } from '../../../src/sops/tree.js';
 
@@ -104,6 +105,37 @@ describe('round trips', () => {
         expect(await emitStore('yaml', back2.branches, back2.metadata, { indent })).toBe(text2);
       }),
       { numRuns: 300, examples: [] },
+    );
+  });
+
+  it('YAML: the independent `yaml` package reads the same data from what we write', async () => {
+    const toJs = (n: Node): unknown => {
+      switch (n.type) {
+        case 'map': {
+          const m = new Map<unknown, unknown>();
+          for (const i of n.items) if (i.type === 'entry') m.set(i.key, toJs(i.value));
+          return m;
+        }
+        case 'list':
+          return n.items.filter((i) => i.type !== 'comment').map((i) => toJs(i as Node));
+        case 'int':
+          return BigInt(n.value);
+        case 'null':
+          return null;
+        case 'bytes':
+          return n.value;
+        default:
+          return n.value;
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(yamlMap, { minLength: 1, maxLength: 2 }), async (branches) => {
+        const text = await emitStore('yaml', branches, undefined);
+        const docs = parseAllDocuments(text, { intAsBigInt: true, uniqueKeys: true });
+        for (const d of docs) expect(d.errors, text).toEqual([]);
+        expect(docs.map((d) => d.toJS({ mapAsMap: true }) as unknown), text).toEqual(branches.map((b) => toJs(b)));
+      }),
+      { numRuns: 300 },
     );
   });
 
