@@ -133,4 +133,22 @@ describe('init', () => {
     expect(r2.code).toBe(0);
     expect(readFileSync(join(other.home, '.config', 'with-secrets', 'secrets.yaml'), 'utf8')).not.toContain(team.recipient);
   });
+
+  it('a new user goes from nothing to `with-secrets codex` (init, secret set, the example profile)', async () => {
+    const { home, env } = freshHome('journey');
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    // A stand-in for codex that shows what it got, hashed (the value itself is never printed).
+    writeFileSync(join(bin, 'codex'), '#!/bin/sh\nprintf "%s" "$OPENAI_API_KEY" | sha256sum | cut -c1-16\necho "args=$*"\n', { mode: 0o755 });
+    const userEnv = { ...env, PATH: `${bin}:${env.PATH}` };
+    expect((await runCli(['init'], { env: userEnv, cwd: home })).code).toBe(0);
+    const value = 'sk-journey-canary-4411';
+    const set = await runCli(['secret', 'set', 'openai.api_key'], { env: userEnv, cwd: home, input: `${value}\n` });
+    expect(set.code).toBe(0);
+    const r = await runCli(['codex', '--model', 'x'], { env: userEnv, cwd: home });
+    expect(r.code).toBe(0);
+    const { createHash } = await import('node:crypto');
+    expect(r.stdout).toBe(`${createHash('sha256').update(value).digest('hex').slice(0, 16)}\nargs=--model x\n`);
+    for (const out of [set, r]) expect(out.stdout + out.stderr).not.toContain(value);
+  });
 });

@@ -107,6 +107,32 @@ describe('secret set', () => {
   });
 });
 
+describe('the value is in no process\'s argv', () => {
+  it('while `secret set` runs, no /proc/*/cmdline holds the value', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI, NODE } = await import('../helpers/built-cli.js');
+    const child = spawn(NODE, [CLI, 'secret', 'set', 'argv.check'], { env, cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // The value is written but stdin stays open: the process is alive, holding it, while /proc is scanned.
+    child.stdin.write(CANARY_2);
+    await new Promise((r) => setTimeout(r, 300));
+    let scanned = 0;
+    for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      let cmdline: Buffer;
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`);
+      } catch {
+        continue;
+      }
+      scanned++;
+      expect(cmdline.includes(CANARY_2)).toBe(false);
+    }
+    expect(scanned).toBeGreaterThan(3);
+    child.stdin.end();
+    expect(await exited).toBe(0);
+  });
+});
+
 describe('secret list and rm', () => {
   it('lists names (never values) with the profiles that use them, without needing a key', async () => {
     const r = await ws(['secret', 'list'], undefined, { XDG_CONFIG_HOME: join(home, '.config'), SOPS_AGE_KEY_FILE: '/nonexistent' });
