@@ -129,6 +129,18 @@ describe('setSecret / removeSecret', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n.endsWith('.lock'))).toEqual([]);
   });
 
+  it('writes through a symlink: the link stays a link, the lock and temp file sit beside the target', async () => {
+    const { lstatSync, readlinkSync, symlinkSync } = await import('node:fs');
+    const real = await newYaml('link-target.yaml');
+    const link = join(dir, 'link.yaml');
+    symlinkSync('link-target.yaml', link);
+    await setSecret(link, ['via_link'], 'v', { identities: provider(alice.secret) });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('link-target.yaml');
+    expect((await listSecretNames(real))[0]!.map((p) => p.join('.'))).toContain('via_link');
+    expect(readdirSync(dir).filter((n) => n.includes('link') && n !== 'link.yaml' && n !== 'link-target.yaml')).toEqual([]);
+  });
+
   it('a wrong key changes nothing', async () => {
     const path = await newYaml('wrongkey.yaml');
     const before = readFileSync(path);
