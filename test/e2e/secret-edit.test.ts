@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, NODE, runCli, type CliResult } from '../helpers/built-cli.js';
+import { runInPty } from '../helpers/pty.js';
 
 const CANARY = 'canary-edit-77a0c3';
 
@@ -144,6 +145,20 @@ describe('secret edit', () => {
     writeFileSync(go, '');
     expect(await exited).toBe(0);
     expect((await valueOf('after_int')).stdout).toBe('yes');
+    expect(readdirSync(runtime)).toEqual([]);
+  });
+
+  it('on a terminal, an invalid document sends the user back to the editor (as sops edit), then saves', async () => {
+    const count = join(home, 'reedit-count');
+    const ed = editor(
+      'reedit.sh',
+      `n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}\n` +
+        `if [ $n = 1 ]; then printf 'broken: [\\n' >> "$f"; else sed -i '/^broken/d' "$f"; printf 'fixed: yes\\n' >> "$f"; fi`,
+    );
+    const r = await runInPty([NODE, CLI, 'secret', 'edit'], [{ expect: 'Press Enter to edit again', send: '\r' }], { ...env, EDITOR: ed, TERM: 'dumb' });
+    expect(r.code).toBe(0);
+    expect(readFileSync(count, 'utf8').trim()).toBe('2');
+    expect((await valueOf('fixed')).stdout).toBe('yes');
     expect(readdirSync(runtime)).toEqual([]);
   });
 });
