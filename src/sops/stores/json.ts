@@ -2,7 +2,8 @@
 
 import type { Entry, ListNode, MapNode, Node, Scalar } from '../tree.js';
 import { MAX_DEPTH } from './limits.js';
-import { malformed } from './malformed.js';
+import { WithSecretsError } from '../../errors.js';
+import { formatKeyPath, malformed } from './malformed.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -310,7 +311,8 @@ export function jsonScalar(node: Scalar, path: readonly string[] = []): string {
 /** Go `encoding/json` float formatting: like JS `String(n)` but `-0` stays `-0`; NaN and ±Inf are refused. */
 export function goJsonFloat(value: number, path: readonly string[] = []): string {
   if (!Number.isFinite(value)) {
-    throw malformed('JSON output', { path }, 'NaN and infinite floats cannot be written as JSON', {
+    const where = path.length > 0 ? ` (at ${formatKeyPath(path)})` : '';
+    throw new WithSecretsError('usage', `NaN and infinite floats cannot be written as JSON${where}`, {
       hint: 'choose another --output-type, such as yaml',
     });
   }

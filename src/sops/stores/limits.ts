@@ -3,8 +3,3 @@
 /** Deepest nesting of maps and lists a store accepts (Go's encoding/json stops at 10000; real files stay far below 100). */
 export const MAX_DEPTH = 1000;
 
-/**
- * Most tree nodes that YAML alias expansion may produce per input byte before the file is refused
- * as an alias bomb (yaml.v3 refuses "excessive aliasing" in the same spirit).
- */
-export const MAX_ALIAS_EXPANSION_FACTOR = 50;

@@ -178,6 +178,13 @@ describe('JSON', () => {
     expect(await emitStore('json', [m(e('a', s('b')))], undefined, { indent: 2 })).toBe('{\n  "a": "b"\n}\n');
   });
 
+  it('refuses NaN and infinities, naming the key', async () => {
+    const err = await failure(emitStore('json', [m(e('x', m(e('f', { type: 'float', value: NaN }))))], undefined));
+    expect(isWithSecretsError(err, 'usage')).toBe(true);
+    expect(err.message).toContain('["x"]["f"]');
+    expect((err as { hint?: string }).hint).toMatch(/--output-type/);
+  });
+
   const bad: Array<[string, RegExp]> = [
     ['[1, 2]', /top level is not a JSON object/],
     ['', /empty input/],
