@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/built-cli.js';
-import { ageKeygen } from '../helpers/sops-fixture.js';
+import { ageKeygen, makeSopsFile } from '../helpers/sops-fixture.js';
 
 const CANARY = 'canary-e2e-secret-51f0c2aa';
 const CANARY_2 = 'canary-e2e-second-8e77d1';
@@ -97,6 +97,18 @@ describe('secret set', () => {
     const ok = await ws(['secret', 'set', '--allow-unencrypted', 'note_unencrypted'], 'public note');
     expect(ok.code).toBe(0);
     expect(readFileSync(secrets, 'utf8')).toContain('note_unencrypted: public note');
+  });
+
+  it('--document picks a document of a multi-document YAML file; the others stay as they were', async () => {
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))![1]!;
+    const f = await makeSopsFile({ dir: home, name: 'multi.yaml', plain: 'a: one\n---\nb: two\n', recipients: [recipient] });
+    expect((await ws(['secret', 'set', '--file', f.path, '--document', '1', 'c'], 'three')).code).toBe(0);
+    const d0 = await runCli(['decrypt', '--document', '0', f.path], { env, cwd: home });
+    const d1 = await runCli(['decrypt', '--document', '1', f.path], { env, cwd: home });
+    expect(d0.stdout).toBe('a: one\n');
+    expect(d1.stdout).toBe('b: two\nc: three\n');
+    const bad = await ws(['secret', 'set', '--file', f.path, '--document', '5', 'c'], 'x');
+    expect(bad.code).toBe(2);
   });
 
   it('takes sops extract paths and refuses the metadata key', async () => {

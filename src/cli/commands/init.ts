@@ -208,10 +208,12 @@ async function runInit(ctx: CliContext, flags: InitFlags, configFlag: string | u
 export const registerInit: RegisterCommand = (program, state) => {
   program
     .command('init')
+    .summary('first run: a new age identity, an empty SOPS file and a starter config')
     .description(
-      'first run: make a new age identity (a 0600 key file at sops\' keys.txt path, or the OS keyring with --keyring), an empty\n' +
-        'SOPS file encrypted to it (plus any --recipient; a matching .sops.yaml creation rule applies), and a starter config\n' +
-        'with one example profile. Refuses to overwrite anything; on failure nothing is left behind.',
+      'First run: make a new age identity (a 0600 key file at sops\' keys.txt path, which sops and sops-nix read too, or ' +
+        'the OS keyring with --keyring), an empty SOPS file encrypted to it (plus any --recipient; a matching .sops.yaml ' +
+        'creation rule applies), and a starter config with one example profile. Refuses to overwrite anything; on failure ' +
+        'nothing is left behind.',
     )
     .option('-f, --file <file>', 'the SOPS file to create (default: $XDG_CONFIG_HOME/with-secrets/secrets.yaml)')
     .option('-r, --recipient <recipient>', 'also encrypt to this recipient (age1…, age1pq1…, ssh-ed25519/ssh-rsa line); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])

@@ -87,9 +87,11 @@ export const registerRecipients: RegisterCommand = (program, state) => {
     recipients
       .command('rm')
       .alias('remove')
+      .summary('remove a recipient (and rotate the data key, unless --no-rotate)')
       .description(
-        'remove a recipient. The data key is rotated too and every value re-encrypted, since the removed recipient\n' +
-          'may have kept the old key; --no-rotate only re-wraps it (the removed key can still open old copies and the new file).',
+        'Remove a recipient from every key group. The data key is rotated too and every value re-encrypted, since the ' +
+          'removed recipient may have kept the old key; --no-rotate only re-wraps it (the removed key then still opens the ' +
+          'new file). Copies of the old file (backups, git history) open with the removed key either way.',
       )
       .argument('<recipient>', 'the recipient as `recipients list` prints it')
       .option('--no-rotate', 'keep the data key (only re-wrap it)'),

@@ -1,6 +1,7 @@
 // `with-secrets secret set|rm|list|edit`: manage the values of a SOPS file without sops; every write is atomic and locked.
 import { Option, type Command } from 'commander';
 import type { StoreFormat } from '../../sops/tree.js';
+import { WithSecretsError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { CommandState } from '../program.js';
@@ -21,6 +22,14 @@ const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
 interface FileFlags {
   file?: string;
   inputType?: StoreFormat;
+  document?: string;
+}
+
+/** `--document N` of a multi-document YAML file (0 is the first). */
+function documentOf(flags: FileFlags): { doc?: number } {
+  if (flags.document === undefined) return {};
+  if (!/^[0-9]{1,6}$/.test(flags.document)) throw new WithSecretsError('usage', '--document takes a document number (0 is the first)');
+  return { doc: Number(flags.document) };
 }
 
 /** Adds the options every `secret` subcommand has. */
@@ -49,13 +58,17 @@ export const registerSecret: RegisterCommand = (program, state) => {
   fileOptions(
     secret
       .command('set')
+      .summary('set NAME to a value from stdin or a hidden prompt (never from the command line)')
       .description(
-        'set NAME to a value read from stdin (one trailing newline dropped), or typed at a hidden prompt on a terminal;\n' +
-          'never from the command line. NAME is dotted (openai.api_key) or sops syntax (\'["a"]["b"]\'). A new value is a\n' +
-          'string; an existing value keeps its type. A missing file is created by the .sops.yaml creation rule that matches it.',
+        'Set NAME to a value read from stdin (one trailing newline dropped; empty is an error), or typed at a hidden ' +
+          'prompt when stdin is a terminal; never from the command line. NAME is dotted (openai.api_key) or sops syntax ' +
+          '(\'["a"]["b"]\'). A new value is a string; an existing value keeps its type. A missing file is created by the ' +
+          '.sops.yaml creation rule that matches it. A name the file\'s partial-encryption rule would leave in plain text is ' +
+          'refused. Writers wait for each other (up to $WITH_SECRETS_LOCK_TIMEOUT seconds, default 30).',
       )
       .argument('<name>', 'the key path')
-      .option('--allow-unencrypted', 'store the value even where the file\'s partial-encryption rule leaves it unencrypted'),
+      .option('--allow-unencrypted', 'store the value even where the file\'s partial-encryption rule leaves it unencrypted')
+      .option('--document <n>', 'the document of a multi-document YAML file (0, the first, by default)'),
   ).action(async (name: string, flags: FileFlags & { allowUnencrypted?: boolean }) => {
     const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
     const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
@@ -71,19 +84,33 @@ export const registerSecret: RegisterCommand = (program, state) => {
       lockTimeoutMs: lockTimeoutMsOf(ctx),
       create: { cwd: ctx.cwd, ...(sopsConfig === undefined || sopsConfig === '' ? {} : { sopsConfig }) },
       allowUnencrypted: Boolean(flags.allowUnencrypted),
+      ...documentOf(flags),
     });
     for (const w of outcome.warnings) note(ctx, `warning: ${w}`);
     note(ctx, `${outcome.fileCreated ? 'created' : 'updated'} ${file}: ${outcome.created ? 'added' : 'changed'} ${showKeyPath(path)}`);
     state.outcome = exitWith(EXIT.ok);
   });
 
-  fileOptions(secret.command('rm').alias('remove').description('remove NAME (a value, or a whole map or list) from the SOPS file').argument('<name>', 'the key path')).action(
+  fileOptions(
+    secret
+      .command('rm')
+      .alias('remove')
+      .description('remove NAME (a value, or a whole map or list) from the SOPS file')
+      .argument('<name>', 'the key path')
+      .option('--document <n>', 'the document of a multi-document YAML file (0, the first, by default)'),
+  ).action(
     async (name: string, flags: FileFlags) => {
       const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
       const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
       const { removeSecret } = await import('../../sops/secret-ops.js');
       const path = parseKeyPath(name);
-      await removeSecret(file, path, { format, ...(await indentFor(ctx, file, format)), identities: await identitiesFor(ctx, config, verbose), lockTimeoutMs: lockTimeoutMsOf(ctx) });
+      await removeSecret(file, path, {
+        format,
+        ...(await indentFor(ctx, file, format)),
+        identities: await identitiesFor(ctx, config, verbose),
+        lockTimeoutMs: lockTimeoutMsOf(ctx),
+        ...documentOf(flags),
+      });
       note(ctx, `updated ${file}: removed ${showKeyPath(path)}`);
       state.outcome = exitWith(EXIT.ok);
     },
@@ -117,10 +144,12 @@ export const registerSecret: RegisterCommand = (program, state) => {
   fileOptions(
     secret
       .command('edit')
+      .summary('edit the decrypted file in $SOPS_EDITOR / $EDITOR, as `sops edit` does')
       .description(
-        'open the decrypted SOPS file in $SOPS_EDITOR / $EDITOR, as `sops edit` does, and encrypt it again on save.\n' +
-          'The plaintext lives only in a 0600 file in a 0700 directory under $XDG_RUNTIME_DIR (refused when that is unset)\n' +
-          'and is removed on every exit, signals included. Other writers wait for the lock until the editor closes.',
+        'Open the decrypted SOPS file in $SOPS_EDITOR, else $EDITOR (split like a shell would, without one), else vim/nano/vi, ' +
+          'as `sops edit` does, and encrypt it again on save (unchanged values keep their ciphertext). The plaintext lives ' +
+          'only in a 0600 file in a 0700 directory under $XDG_RUNTIME_DIR (refused when that is unset) and is removed on every ' +
+          'exit, SIGINT/SIGTERM/SIGHUP included. Other writers wait for the lock until the editor closes.',
       ),
   ).action(async (flags: FileFlags) => {
     const prepared = await prepare(program, state, flags);
