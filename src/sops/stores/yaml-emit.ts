@@ -232,6 +232,7 @@ function analyze(s: string): Analysis {
   let blockInd = s.startsWith('---') || s.startsWith('...');
   let lineBreaks = false;
   let special = false;
+  let tabs = false;
   let leadingSpace = false;
   let leadingBreak = false;
   let trailingSpace = false;
@@ -253,7 +254,8 @@ function analyze(s: string): Analysis {
     }
     const last = i + width === n;
     const next = last ? -1 : s.charCodeAt(i + width);
-    const followedByWs = next === -1 || next === 0x20 || next === 0x09 || isBreak(next);
+    // is_blank: a space or a tab (a line break does not count here, as in yaml.v3).
+    const followedByWs = next === -1 || next === 0x20 || next === 0x09;
     if (i === 0) {
       switch (c) {
         case 0x23: case 0x2c: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x26: case 0x2a:
@@ -267,7 +269,9 @@ function analyze(s: string): Analysis {
     } else if ((c === 0x3a && followedByWs) || (c === 0x23 && precededByWs)) {
       blockInd = true;
     }
-    if (!isPrintable(c)) special = true;
+    // yaml.v3 counts tabs apart: they rule out plain and single-quoted styles but not literal blocks.
+    if (c === 0x09) tabs = true;
+    else if (!isPrintable(c)) special = true;
     const brk = isBreak(c);
     if (brk) lineBreaks = true;
     if (c === 0x20) {
@@ -298,11 +302,11 @@ function analyze(s: string): Analysis {
     blockPlain = false;
     single = false;
   }
-  if (spaceBreak || special) {
+  if (spaceBreak || tabs || special) {
     blockPlain = false;
     single = false;
-    block = false;
   }
+  if (spaceBreak || special) block = false;
   if (lineBreaks) {
     blockPlain = false;
     // Single quotes cannot carry a line break faithfully in our writer; libyaml folds them.
