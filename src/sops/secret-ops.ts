@@ -9,7 +9,7 @@ import { parseMetadata, type Metadata } from './metadata.js';
 import { addRecipient, recipientGroupsOf, removeRecipient, rewrapDataKey, rotateDataKey } from './rewrap.js';
 import { createSopsFile, updateSopsFile, type WriteOptions } from './save.js';
 import { formatFromPath, loadStore } from './stores/index.js';
-import type { MapNode, StoreFormat } from './tree.js';
+import type { MapNode, Node, StoreFormat } from './tree.js';
 
 /** Where a new file's recipients come from when `secret set` has to create it. */
 export interface CreateOptions {
@@ -25,6 +25,8 @@ export interface SetOutcome {
   readonly created: boolean;
   /** The file itself was created, by a `.sops.yaml` creation rule. */
   readonly fileCreated: boolean;
+  /** The key already held this value: nothing was written. */
+  readonly unchanged: boolean;
   /** Warnings about `.sops.yaml` (an ignored `.sops.yml`). */
   readonly warnings: readonly string[];
 }
@@ -106,6 +108,13 @@ export function refuseUnencrypted(branch: MapNode, path: readonly PathSegment[],
   });
 }
 
+/** Whether two leaves hold the same typed value. */
+function sameLeaf(a: Node, b: Node): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'bytes' || b.type === 'bytes' || a.type === 'map' || a.type === 'list') return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** The plaintext tree of a new file holding just `path` = `value`. */
 function newBranch(path: readonly PathSegment[], value: string): MapNode {
   const empty: MapNode = { type: 'map', items: [] };
@@ -137,9 +146,10 @@ export async function setSecret(
       rules: rule.encryptionRules,
       macOnlyEncrypted: rule.macOnlyEncrypted,
     }, options);
-    return { created: true, fileCreated: true, warnings };
+    return { created: true, fileCreated: true, unchanged: false, warnings };
   }
   let created = false;
+  let unchanged = false;
   await updateSopsFile(file, { ...options, format }, ({ opened }) => {
     const doc = options.doc ?? 0;
     const branch = opened.branches[doc];
@@ -147,9 +157,14 @@ export async function setSecret(
     const r = setValue(branch, path, value);
     if (options.allowUnencrypted !== true) refuseUnencrypted(r.branch, path, opened.metadata.rules, file);
     created = r.created;
+    if (!r.created && sameLeaf(lookupPath(branch, path), lookupPath(r.branch, path))) {
+      // The same value again: leave the file (and its lastmodified) as it is.
+      unchanged = true;
+      return { kind: 'unchanged' };
+    }
     return { kind: 'change', branches: opened.branches.map((b, i) => (i === doc ? r.branch : b)) };
   });
-  return { created, fileCreated: false, warnings: [] };
+  return { created, fileCreated: false, unchanged, warnings: [] };
 }
 
 /** Removes `path` from `file` (document `doc`, default the first). Throws `key-not-found` when absent. */

@@ -104,6 +104,15 @@ describe('setSecret / removeSecret', () => {
     expect(github).toEqual({ type: 'entry', key: 'github', value: { type: 'map', items: [{ type: 'entry', key: 'token', value: { type: 'str', value: CANARY } }] } });
   });
 
+  it('setting the same value again writes nothing', async () => {
+    const path = await newYaml('same.yaml');
+    await setSecret(path, ['name'], 'v', { identities: provider(alice.secret) });
+    const before = readFileSync(path);
+    const r = await setSecret(path, ['name'], 'v', { identities: provider(alice.secret) });
+    expect(r.unchanged).toBe(true);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
   it('keeps the type of an existing value (an int stays an int)', async () => {
     const path = await newYaml('types.yaml');
     await setSecret(path, ['port'], '9090', { identities: provider(alice.secret) });

@@ -87,7 +87,8 @@ export const registerSecret: RegisterCommand = (program, state) => {
       ...documentOf(flags),
     });
     for (const w of outcome.warnings) note(ctx, `warning: ${w}`);
-    note(ctx, `${outcome.fileCreated ? 'created' : 'updated'} ${file}: ${outcome.created ? 'added' : 'changed'} ${showKeyPath(path)}`);
+    if (outcome.unchanged) note(ctx, `${file}: ${showKeyPath(path)} already holds this value; nothing changed`);
+    else note(ctx, `${outcome.fileCreated ? 'created' : 'updated'} ${file}: ${outcome.created ? 'added' : 'changed'} ${showKeyPath(path)}`);
     state.outcome = exitWith(EXIT.ok);
   });
 
