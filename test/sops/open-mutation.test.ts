@@ -24,8 +24,26 @@ beforeAll(async () => {
   const plain = JSON.stringify({ token: CANARY, nested: { n: 7, list: ['a', CANARY + '2'] }, flag: true, note_unencrypted: 'x' });
   const f = await makeSopsFile({ dir, name: 'm.json', plain, recipients: [key.recipient] });
   good = f.text;
-  expected = JSON.stringify((await openSopsFile('m.json', { identities, readFile: async () => good })).branches);
+  expected = leafValues((await openSopsFile('m.json', { identities, readFile: async () => good })).branches);
 });
+
+/**
+ * The leaf values in walk order. Key names are left out on purpose: sops authenticates an encrypted
+ * value's path through its AAD, but the name of an unencrypted key (`note_unencrypted`) is covered by
+ * nothing, so renaming it to another `…_unencrypted` name opens as sops would open it.
+ */
+function leafValues(nodes: readonly unknown[]): string {
+  const out: unknown[] = [];
+  const walk = (n: unknown): void => {
+    if (typeof n !== 'object' || n === null) return;
+    const node = n as { type: string; items?: unknown[]; value?: unknown };
+    if (node.type === 'entry') return walk(node.value);
+    if (node.items) return node.items.forEach(walk);
+    if (node.type !== 'comment') out.push([node.type, node.value]);
+  };
+  nodes.forEach(walk);
+  return JSON.stringify(out);
+}
 
 const ALLOWED = ['malformed', 'decrypt-failed', 'mac-mismatch', 'no-identity'];
 
@@ -33,7 +51,7 @@ async function check(text: string): Promise<void> {
   try {
     const o = await openSopsFile('m.json', { identities, readFile: async () => text });
     // A change that survives every check must not have changed any value (e.g. whitespace).
-    expect(JSON.stringify(o.branches)).toBe(expected);
+    expect(leafValues(o.branches)).toBe(expected);
   } catch (e) {
     expect(e).toBeInstanceOf(WithSecretsError);
     expect(ALLOWED).toContain((e as WithSecretsError).code);
