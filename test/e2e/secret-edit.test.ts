@@ -161,4 +161,24 @@ describe('secret edit', () => {
     expect((await valueOf('fixed')).stdout).toBe('yes');
     expect(readdirSync(runtime)).toEqual([]);
   });
+
+  it('while an edit holds the lock, another writer waits, then fails with a clear lock-timeout', async () => {
+    const started = join(home, 'started-lock');
+    const go = join(home, 'go-lock');
+    const ed = editor('hold.sh', `touch ${started}\nwhile [ ! -e ${go} ]; do sleep 0.05; done`);
+    const child = spawn(NODE, [CLI, 'secret', 'edit'], { env: { ...env, EDITOR: ed }, cwd: home, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    for (let i = 0; i < 200 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 50));
+    const before = readFileSync(secrets);
+    const r = await ws(['secret', 'set', 'blocked'], { WITH_SECRETS_LOCK_TIMEOUT: '1' }, 'v');
+    expect(r.code).toBe(9);
+    expect(r.stderr).toContain(`locked by another with-secrets (pid ${child.pid}`);
+    expect(r.stderr).toContain('hint:');
+    expect(readFileSync(secrets).equals(before)).toBe(true);
+    writeFileSync(go, '');
+    expect(await exited, err).toBe(0);
+    expect((await ws(['secret', 'set', 'blocked'], {}, 'v')).code).toBe(0);
+  });
 });
