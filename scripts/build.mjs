@@ -1,12 +1,13 @@
 // Builds dist/: the bin (a small first module, the CLI as one file, heavy libraries as lazily required files) and the typed library.
 //
-// Layout (measured in bench/launch.mjs; perf issue 7):
-//   dist/with-secrets.js       src/cli/bin.ts: turns on the V8 compile cache (Node ≥ 22.1), then imports…
-//   dist/with-secrets-main.js  src/cli/main.ts and all of src/ in one file; modules that are imported
-//                              dynamically in src/ are initialised only when first used.
-//   dist/vendor/*.cjs          yaml, commander, age-encryption, each one CommonJS file, `require`d only by
-//                              the code that uses them, so a launch never loads (or even parses) them.
-// One file instead of dozens of chunks saves the ESM loader's per-module cost on every launch.
+// Layout (measured with bench/launch.mjs; perf issue 7):
+//   dist/with-secrets.js        src/cli/bin.ts (CommonJS): runs the next file through vm.Script with a V8 code cache
+//                               kept in $XDG_CACHE_HOME/with-secrets/v8, so a launch compiles almost nothing.
+//   dist/with-secrets-main.cjs  src/cli/main.ts and all of src/ as one CommonJS file; modules that src/ imports
+//                               dynamically are initialised only when first used.
+//   dist/vendor/*.cjs           yaml, commander, age-encryption, one CommonJS file each, `require`d only by the
+//                               code that uses them, so a launch never loads (or even parses) them.
+// One file instead of dozens of ESM chunks also saves the ESM loader's per-module cost on every launch.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,12 +40,17 @@ for (const pkg of VENDOR) {
   metas.push(r.metafile);
 }
 
-/** Replaces each vendor package by a CommonJS stub that `require`s its bundle, so the import stays lazy. */
-const vendorStubs = {
-  name: 'vendor-stubs',
+/**
+ * Keeps every `import()` out of the CommonJS bundle (code run by vm.Script cannot use it without a
+ * flag): vendor packages and dynamically imported built-ins become small CommonJS modules that
+ * `require` them, which esbuild initialises lazily where the source had `await import(…)`.
+ */
+const requireStubs = {
+  name: 'require-stubs',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${VENDOR.join('|')})$`) }, (a) => ({ path: a.path, namespace: 'vendor' }));
-    b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(`./vendor/${a.path}.cjs`)});`, loader: 'js' }));
+    b.onResolve({ filter: new RegExp(`^(${VENDOR.join('|')})$`) }, (a) => ({ path: `./vendor/${a.path}.cjs`, namespace: 'require-stub' }));
+    b.onResolve({ filter: /^node:/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'require-stub' } : { path: a.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'require-stub' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
     b.onResolve({ filter: /^\.\/vendor\// }, (a) => ({ path: a.path, external: true }));
   },
 };
@@ -52,34 +58,33 @@ const main = await build({
   ...common,
   entryPoints: { 'with-secrets-main': 'src/cli/main.ts' },
   outdir: 'dist',
-  format: 'esm',
-  splitting: false,
-  // The vendor stubs and keytar use `require`: give the ESM bundle one, relative to dist/.
-  banner: { js: "import { createRequire as __wsCreateRequire } from 'node:module';\nconst require = __wsCreateRequire(import.meta.url);" },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // import.meta.url of the sources (keytar lookup, the shell/ folder) is the bundle's own URL.
+  banner: { js: "const __wsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__wsImportMetaUrl' },
   external: ['keytar'],
-  plugins: [vendorStubs],
+  plugins: [requireStubs],
 });
 writeOutputs(main);
 metas.push(main.metafile);
 
-/** bin.ts loads main.ts: point that import at the main bundle instead of bundling it again. */
-const mainExternal = {
-  name: 'main-external',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './with-secrets-main.js', external: true }));
-  },
-};
+// The bin is CommonJS too (dist/package.json says so; dist/lib keeps ESM with its own package.json):
+// starting Node's ESM loader costs about a fifth of a bare `node -e 0`.
 const bin = await build({
   ...common,
   entryPoints: { 'with-secrets': 'src/cli/bin.ts' },
   outdir: 'dist',
-  format: 'esm',
-  banner: { js: '#!/usr/bin/env node' },
-  plugins: [mainExternal],
+  format: 'cjs',
+  banner: { js: "#!/usr/bin/env node\nconst __wsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__wsImportMetaUrl' },
 });
 writeOutputs(bin);
 metas.push(bin.metafile);
 chmodSync('dist/with-secrets.js', 0o755);
+if (/\bimport\(/.test(main.outputFiles.find((f) => f.path.endsWith('.cjs')).text)) {
+  throw new Error('dist/with-secrets-main.cjs still contains import(): vm.Script cannot run it without a flag');
+}
 
 // Which sources went into which file: the lazy-loading test checks the launch path against it.
 const merged = { inputs: {}, outputs: {} };
@@ -91,3 +96,6 @@ mkdirSync('.cache', { recursive: true });
 writeFileSync('.cache/build-meta.json', JSON.stringify(merged));
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// The bin files are CommonJS; the library (tsc output) is ESM, as the root package.json says.
+writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+writeFileSync('dist/lib/package.json', '{ "type": "module" }\n');

@@ -54,15 +54,20 @@ const ctx: CliContext = {
   ...(process.argv[1] === undefined ? {} : { selfPath: process.argv[1] }),
 };
 
-try {
-  const outcome = await cli(process.argv.slice(2), ctx);
-  if (outcome.kind === 'exit') {
-    process.exitCode = outcome.code;
-  } else {
-    const { carryOutLaunch } = await import('./carry-out.js');
-    await carryOutLaunch(outcome.plan);
+// No top-level await: the bin bundles this file as CommonJS to run it with a V8 code cache (perf, issue 7).
+async function main(): Promise<void> {
+  try {
+    const outcome = await cli(process.argv.slice(2), ctx);
+    if (outcome.kind === 'exit') {
+      process.exitCode = outcome.code;
+    } else {
+      const { carryOutLaunch } = await import('./carry-out.js');
+      await carryOutLaunch(outcome.plan);
+    }
+  } catch (err) {
+    ctx.stderr.write(formatError(err));
+    process.exitCode = 125;
   }
-} catch (err) {
-  ctx.stderr.write(formatError(err));
-  process.exitCode = 125;
 }
+
+void main();

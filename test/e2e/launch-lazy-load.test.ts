@@ -113,9 +113,12 @@ describe.skipIf(!existsSync(META))('launch fast path: lazy loading and the parse
     };
     walk(cacheDir);
     expect(files.some((f) => f.includes('parsed'))).toBe(true);
-    // The V8 compile cache (Node ≥ 22.1 only) lives beside it, private too.
+    // The V8 code cache of the bundle lives beside it, private too.
     const v8 = join(cacheDir, 'v8');
-    if (existsSync(v8)) expect(statSync(v8).mode & 0o777).toBe(0o700);
+    expect(statSync(v8).mode & 0o777).toBe(0o700);
+    const entries = readdirSync(v8).filter((f) => f.endsWith('.bin'));
+    expect(entries.length).toBeGreaterThan(0);
+    for (const f of entries) expect(statSync(join(v8, f)).mode & 0o777).toBe(0o600);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     for (const f of files) expect(readFileSync(f).includes(CANARY)).toBe(false);
   });

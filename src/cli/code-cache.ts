@@ -1,0 +1,102 @@
+// Runs the bundled CLI (a CommonJS file) through vm.Script with a V8 code cache, so a launch compiles almost nothing.
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * The code cache directory, `$XDG_CACHE_HOME/with-secrets/v8` (default `~/.cache/…`), made 0700;
+ * undefined when it cannot be made or is not private to `uid` (its files become code, so a
+ * directory others could write is never used).
+ */
+export function privateCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string, uid: number): string | undefined {
+  const xdg = env['XDG_CACHE_HOME'];
+  const dir = join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache'), 'with-secrets', 'v8');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a cache entry if it is a regular file of `uid`, not writable by others. */
+function readEntry(path: string, uid: number): Buffer | undefined {
+  try {
+    const st = lstatSync(path);
+    if (!st.isFile() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a cache entry atomically with mode 0600; failures are ignored (the cache is only an optimisation). */
+function writeEntry(path: string, data: Buffer): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch {
+    try {
+      // Best effort: never leave a temp file behind.
+      unlinkSync(temp);
+    } catch {
+      /* nothing to remove */
+    }
+  }
+}
+
+/**
+ * Runs the CommonJS file `file` as Node's loader would (same wrapper, `require` relative to it),
+ * but compiled with the code cache kept in `cacheDir` (none when undefined). The cache is written
+ * when it was missing or rejected: at exit, or just before `process.execve` replaces the process,
+ * so it holds every function the run compiled, not only the top level.
+ */
+export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number): void {
+  const source = readFileSync(file, 'utf8');
+  let cachePath: string | undefined;
+  let cached: Buffer | undefined;
+  if (cacheDir !== undefined) {
+    // One entry per bundle build and Node: V8 itself also rejects data from another V8 or other flags.
+    const st = statSync(file);
+    const id = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 32);
+    cachePath = join(cacheDir, `${id}.bin`);
+    cached = readEntry(cachePath, uid);
+  }
+  // The wrapper Node's CommonJS loader puts around a file (Module.wrap).
+  const body = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${body}\n});`, {
+    filename: file,
+    ...(cached === undefined ? {} : { cachedData: cached }),
+  });
+  if (cachePath !== undefined && (cached === undefined || script.cachedDataRejected === true)) {
+    const path = cachePath;
+    let saved = false;
+    const save = (): void => {
+      if (saved) return;
+      saved = true;
+      writeEntry(path, script.createCachedData());
+    };
+    process.once('exit', save);
+    const proc = process as unknown as { execve?: (...args: unknown[]) => never };
+    const execve = proc.execve;
+    if (typeof execve === 'function') {
+      proc.execve = function (this: unknown, ...args: unknown[]): never {
+        save();
+        return execve.apply(this, args);
+      };
+    }
+  }
+  const mod = { exports: {} as unknown };
+  const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
+  fn.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
+}

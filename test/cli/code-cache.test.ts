@@ -1,0 +1,60 @@
+// The bin's code cache: a private directory, entries written once and accepted afterwards, never from a directory others can write.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { privateCacheDir } from '../../src/cli/code-cache.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ws-code-cache-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const uid = process.getuid?.() ?? -1;
+
+describe('privateCacheDir', () => {
+  it('makes $XDG_CACHE_HOME/with-secrets/v8 with mode 0700', () => {
+    const dir = privateCacheDir({ XDG_CACHE_HOME: join(root, 'a') }, '/nonexistent', uid);
+    expect(dir).toBe(join(root, 'a', 'with-secrets', 'v8'));
+    expect(statSync(dir!).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a directory others can write (its files become code)', () => {
+    const dir = join(root, 'b', 'with-secrets', 'v8');
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
+    expect(privateCacheDir({ XDG_CACHE_HOME: join(root, 'b') }, '/nonexistent', uid)).toBeUndefined();
+  });
+
+  it('gives up quietly when the directory cannot be made', () => {
+    writeFileSync(join(root, 'file'), '');
+    expect(privateCacheDir({ XDG_CACHE_HOME: join(root, 'file') }, '/nonexistent', uid)).toBeUndefined();
+  });
+});
+
+// code-cache.ts imports only node: built-ins, so a Node that strips types (22.18+) runs it as is.
+const NODE22 = join(process.cwd(), '.cache/node22/node_modules/node/bin/node');
+if (!existsSync(NODE22)) console.warn('SKIPPED: runWithCodeCache needs Node 22 in .cache/node22 (scripts/install-test-deps.sh)');
+
+describe.skipIf(!existsSync(NODE22))('runWithCodeCache', () => {
+  const run = (file: string, cacheDir: string) => {
+    const runner = pathToFileURL(join(process.cwd(), 'src/cli/code-cache.ts')).href;
+    const code = `const m = await import(${JSON.stringify(runner)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, ${uid});`;
+    return spawnSync(NODE22, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  };
+
+  it('runs the file with CommonJS globals and writes one 0600 cache entry, then reuses it', () => {
+    const file = join(root, 'prog.cjs');
+    writeFileSync(file, "#!/usr/bin/env node\nconst p = require('node:path');\nprocess.stdout.write(p.basename(__filename) + ' ' + typeof module.exports + ' ' + (function f(x) { return x * 2; })(21));\n");
+    const cacheDir = join(root, 'cache');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const first = run(file, cacheDir);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe('prog.cjs object 42');
+    const entries = readdirSync(cacheDir);
+    expect(entries).toHaveLength(1);
+    expect(statSync(join(cacheDir, entries[0]!)).mode & 0o777).toBe(0o600);
+    const second = run(file, cacheDir);
+    expect(second.stdout).toBe('prog.cjs object 42');
+    expect(readdirSync(cacheDir)).toEqual(entries);
+  });
+});
