@@ -14,8 +14,14 @@ export function privateCacheDir(env: Readonly<Record<string, string | undefined>
   const xdg = env['XDG_CACHE_HOME'];
   const dir = join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache'), 'with-secrets', 'v8');
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      // Only the first run makes it: a recursive mkdir walks the whole path each time.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      st = lstatSync(dir);
+    }
     if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return undefined;
     return dir;
   } catch {

@@ -23,8 +23,13 @@ export function enableCompileCache(env: Readonly<Record<string, string | undefin
   if (typeof enable !== 'function' || env['NODE_COMPILE_CACHE'] !== undefined || env['NODE_DISABLE_COMPILE_CACHE'] !== undefined) return false;
   const dir = compileCacheDir(env, homeDir);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      st = lstatSync(dir);
+    }
     if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return false;
     const { status } = enable(dir);
     // 1 = enabled, 2 = already enabled (constants.compileCacheStatus).
