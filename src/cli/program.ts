@@ -31,6 +31,15 @@ export function buildProgram(state: CommandState): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   for (const register of COMMANDS) register(program, state);
+  program.addHelpText(
+    'afterAll',
+    '\nExit status of the other commands: 0 ok, 1 check/doctor found problems, 2 usage, 3 config invalid,\n' +
+      '4 no identity opens a file, 5 integrity (MAC or AES-GCM) failure, 6 malformed input, 7 key path not found,\n' +
+      '8 keyring unavailable/locked/missing, 9 I/O.\n' +
+      'Environment: WITH_SECRETS_CONFIG (config file), SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,\n' +
+      'SOPS_AGE_SSH_PRIVATE_KEY_FILE (identities, tried first), XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_RUNTIME_DIR.\n' +
+      'No command prints a secret value except `decrypt`, which exists to do so.',
+  );
   return program;
 }
 

@@ -79,6 +79,7 @@ function toJson(node: Node | { type: 'comment' }, formatFloat: (n: number) => st
 export const registerDecrypt: RegisterCommand = (program, state) => {
   program
     .command('decrypt')
+    .summary('print the decrypted content of a SOPS file, as `sops decrypt` does (prints secrets)')
     .description(
       'print the decrypted content of a SOPS file, as `sops decrypt` does (for debugging and migration; this prints secrets)\n' +
         'identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE, $XDG_CONFIG_HOME/sops/age/keys.txt, ~/.ssh/id_ed25519, ~/.ssh/id_rsa\n' +

@@ -46,6 +46,7 @@ async function optionalConfig(ctx: CliContext, flag: string | undefined) {
 export const registerDoctor: RegisterCommand = (program, state) => {
   program
     .command('doctor')
+    .summary('show where age identities come from, what they open, and unsafe key files')
     .description(
       'check where age identities come from: each source in the order they are tried, the recipients it yields,\n' +
         'unsafe key file permissions, the OS keyring identities, and which SOPS files (from the config, and FILEs) each source opens.\n' +

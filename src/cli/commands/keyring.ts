@@ -8,6 +8,7 @@ import type { RegisterCommand } from './index.js';
 export const registerKeyring: RegisterCommand = (program, state) => {
   const keyring = program
     .command('keyring')
+    .summary('manage tokens in the OS keyring for {keyring: NAME} references')
     .description(
       'manage tokens in the OS keyring (service with-secrets, account NAME), used by {keyring: NAME} in a profile;\n' +
         'interoperable with: secret-tool lookup service with-secrets account NAME',
