@@ -1,34 +1,9 @@
 // `with-secrets recipients list|add|rm`: who can open the SOPS file; changes re-wrap the data key (as `sops updatekeys`).
-import { Option, type Command } from 'commander';
 import { WithSecretsError } from '../../errors.js';
-import type { StoreFormat } from '../../sops/tree.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
-import type { CommandState } from '../program.js';
 import type { RegisterCommand } from './index.js';
-import { formatOption, identitiesFor, indentFor, loadOptionalConfig, lockTimeoutMsOf, note, secretsFileOf } from './write-common.js';
-
-const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
-
-interface FileFlags {
-  file?: string;
-  inputType?: StoreFormat;
-}
-
-function fileOptions(cmd: Command): Command {
-  return cmd
-    .option('-f, --file <file>', 'the SOPS file (default: the config\'s sopsFile, else $XDG_CONFIG_HOME/with-secrets/secrets.yaml)')
-    .addOption(new Option('--input-type <type>', 'the file format (default: from the extension)').choices(FORMATS));
-}
-
-async function prepare(program: Command, state: CommandState, flags: FileFlags) {
-  const { ctx } = state;
-  const globals = program.opts<{ config?: string; verbose?: boolean }>();
-  const config = await loadOptionalConfig(ctx, globals.config);
-  const file = secretsFileOf(ctx, flags.file, config);
-  const format = await formatOption(flags.inputType, file);
-  return { ctx, config, file, format, verbose: Boolean(globals.verbose) };
-}
+import { type FileFlags, fileOptions, identitiesFor, indentFor, lockTimeoutMsOf, note, prepareFileCommand } from './write-common.js';
 
 /** Validates a recipient string before any file is touched (the message never quotes more than the kind). */
 async function checkRecipient(recipient: string): Promise<string> {
@@ -44,7 +19,7 @@ export const registerRecipients: RegisterCommand = (program, state) => {
 
   fileOptions(recipients.command('list').alias('ls').description('print the recipients, one per line (grouped when the file has Shamir key groups); needs no key')).action(
     async (flags: FileFlags) => {
-      const { ctx, file, format } = await prepare(program, state, flags);
+      const { ctx, file, format } = await prepareFileCommand(program, state, flags);
       const { readStructure } = await import('../../sops/secret-ops.js');
       const { metadata } = await readStructure(file, format);
       const multi = metadata.keyGroups.length > 1;
@@ -68,7 +43,7 @@ export const registerRecipients: RegisterCommand = (program, state) => {
       .argument('<recipient>', 'age1…, age1pq1…, or an SSH public key line (quote it)')
       .option('--group <n>', 'the key group to add to, 1 is the first (files with Shamir key groups)', '1'),
   ).action(async (recipient: string, flags: FileFlags & { group: string }) => {
-    const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
+    const { ctx, file, format, config, verbose } = await prepareFileCommand(program, state, flags);
     const { addFileRecipient } = await import('../../sops/secret-ops.js');
     if (!/^[1-9][0-9]{0,2}$/.test(flags.group)) throw new WithSecretsError('usage', '--group takes a group number (1 is the first)');
     const text = await checkRecipient(recipient);
@@ -96,7 +71,7 @@ export const registerRecipients: RegisterCommand = (program, state) => {
       .argument('<recipient>', 'the recipient as `recipients list` prints it')
       .option('--no-rotate', 'keep the data key (only re-wrap it)'),
   ).action(async (recipient: string, flags: FileFlags & { rotate: boolean }) => {
-    const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
+    const { ctx, file, format, config, verbose } = await prepareFileCommand(program, state, flags);
     const { removeFileRecipient } = await import('../../sops/secret-ops.js');
     await removeFileRecipient(file, recipient, {
       format,

@@ -1,52 +1,28 @@
 // `with-secrets secret set|rm|list|edit`: manage the values of a SOPS file without sops; every write is atomic and locked.
-import { Option, type Command } from 'commander';
-import type { StoreFormat } from '../../sops/tree.js';
 import { WithSecretsError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
-import type { CommandState } from '../program.js';
 import type { RegisterCommand } from './index.js';
 import {
-  formatOption,
+  type FileFlags,
+  fileOptions,
   identitiesFor,
   indentFor,
-  loadOptionalConfig,
   lockTimeoutMsOf,
   note,
+  prepareFileCommand,
   readSecretValue,
-  secretsFileOf,
 } from './write-common.js';
 
-const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
-
-interface FileFlags {
-  file?: string;
-  inputType?: StoreFormat;
+interface SecretFlags extends FileFlags {
   document?: string;
 }
 
 /** `--document N` of a multi-document YAML file (0 is the first). */
-function documentOf(flags: FileFlags): { doc?: number } {
+function documentOf(flags: SecretFlags): { doc?: number } {
   if (flags.document === undefined) return {};
   if (!/^[0-9]{1,6}$/.test(flags.document)) throw new WithSecretsError('usage', '--document takes a document number (0 is the first)');
   return { doc: Number(flags.document) };
-}
-
-/** Adds the options every `secret` subcommand has. */
-function fileOptions(cmd: Command): Command {
-  return cmd
-    .option('-f, --file <file>', 'the SOPS file (default: the config\'s sopsFile, else $XDG_CONFIG_HOME/with-secrets/secrets.yaml)')
-    .addOption(new Option('--input-type <type>', 'the file format (default: from the extension)').choices(FORMATS));
-}
-
-/** The things each action needs, from flags, config and context. */
-async function prepare(program: Command, state: CommandState, flags: FileFlags) {
-  const { ctx } = state;
-  const globals = program.opts<{ config?: string; verbose?: boolean }>();
-  const config = await loadOptionalConfig(ctx, globals.config);
-  const file = secretsFileOf(ctx, flags.file, config);
-  const format = await formatOption(flags.inputType, file);
-  return { ctx, config, file, format, verbose: Boolean(globals.verbose) };
 }
 
 /** Registers `secret` and its subcommands. */
@@ -69,8 +45,8 @@ export const registerSecret: RegisterCommand = (program, state) => {
       .argument('<name>', 'the key path')
       .option('--allow-unencrypted', 'store the value even where the file\'s partial-encryption rule leaves it unencrypted')
       .option('--document <n>', 'the document of a multi-document YAML file (0, the first, by default)'),
-  ).action(async (name: string, flags: FileFlags & { allowUnencrypted?: boolean }) => {
-    const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
+  ).action(async (name: string, flags: SecretFlags & { allowUnencrypted?: boolean }) => {
+    const { ctx, file, format, config, verbose } = await prepareFileCommand(program, state, flags);
     const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
     const { checkPathForFormat, setSecret } = await import('../../sops/secret-ops.js');
     const path = parseKeyPath(name);
@@ -100,8 +76,8 @@ export const registerSecret: RegisterCommand = (program, state) => {
       .argument('<name>', 'the key path')
       .option('--document <n>', 'the document of a multi-document YAML file (0, the first, by default)'),
   ).action(
-    async (name: string, flags: FileFlags) => {
-      const { ctx, file, format, config, verbose } = await prepare(program, state, flags);
+    async (name: string, flags: SecretFlags) => {
+      const { ctx, file, format, config, verbose } = await prepareFileCommand(program, state, flags);
       const { parseKeyPath, showKeyPath } = await import('../../sops/key-path.js');
       const { removeSecret } = await import('../../sops/secret-ops.js');
       const path = parseKeyPath(name);
@@ -123,8 +99,8 @@ export const registerSecret: RegisterCommand = (program, state) => {
       .alias('ls')
       .description('list the names in the SOPS file (never values), each with the profiles that use it; needs no key')
       .option('--json', 'print JSON: [{"name", "document", "profiles": [{"profile", "variable"}]}]'),
-  ).action(async (flags: FileFlags & { json?: boolean }) => {
-    const { ctx, file, format, config } = await prepare(program, state, flags);
+  ).action(async (flags: SecretFlags & { json?: boolean }) => {
+    const { ctx, file, format, config } = await prepareFileCommand(program, state, flags);
     const { listSecretNames } = await import('../../sops/secret-ops.js');
     const { usersOf } = await import('./secret-users.js');
     const docs = await listSecretNames(file, format);
@@ -152,8 +128,8 @@ export const registerSecret: RegisterCommand = (program, state) => {
           'only in a 0600 file in a 0700 directory under $XDG_RUNTIME_DIR (refused when that is unset) and is removed on every ' +
           'exit, SIGINT/SIGTERM/SIGHUP included. Other writers wait for the lock until the editor closes.',
       ),
-  ).action(async (flags: FileFlags) => {
-    const prepared = await prepare(program, state, flags);
+  ).action(async (flags: SecretFlags) => {
+    const prepared = await prepareFileCommand(program, state, flags);
     const { runEdit } = await import('./secret-edit.js');
     const { indent } = await indentFor(prepared.ctx, prepared.file, prepared.format);
     state.outcome = exitWith(

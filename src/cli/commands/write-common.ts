@@ -5,7 +5,9 @@ import { WithSecretsError, errnoCode, isWithSecretsError } from '../../errors.js
 import type { Config } from '../../config/config-types.js';
 import type { IdentityProvider } from '../../age/provider.js';
 import type { StoreFormat } from '../../sops/tree.js';
+import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import type { CommandState } from '../program.js';
 
 /** The user's home directory: `$HOME`, else the account's. */
 export function homeDirOf(ctx: CliContext): string {
@@ -151,4 +153,30 @@ export async function readSecretValue(ctx: CliContext, name: string): Promise<st
     });
   }
   return value;
+}
+
+/** The store formats `--input-type` accepts. */
+const FORMATS = ['yaml', 'json', 'dotenv', 'ini', 'binary'] as const;
+
+/** The flags of {@link fileOptions}. */
+export interface FileFlags {
+  file?: string;
+  inputType?: StoreFormat;
+}
+
+/** Adds `--file` and `--input-type`, the options of every command that works on the SOPS file. */
+export function fileOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --file <file>', "the SOPS file (default: the config's sopsFile, else $XDG_CONFIG_HOME/with-secrets/secrets.yaml)")
+    .addOption(new Option('--input-type <type>', 'the file format (default: from the extension)').choices(FORMATS));
+}
+
+/** What an action on the SOPS file needs: the context, the config (if any), the file, its format, `--verbose`. */
+export async function prepareFileCommand(program: Command, state: CommandState, flags: FileFlags) {
+  const { ctx } = state;
+  const globals = program.opts<{ config?: string; verbose?: boolean }>();
+  const config = await loadOptionalConfig(ctx, globals.config);
+  const file = secretsFileOf(ctx, flags.file, config);
+  const format = await formatOption(flags.inputType, file);
+  return { ctx, config, file, format, verbose: Boolean(globals.verbose) };
 }
