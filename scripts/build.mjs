@@ -10,6 +10,7 @@
 // One file instead of dozens of ESM chunks also saves the ESM loader's per-module cost on every launch.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 
@@ -69,6 +70,7 @@ const main = await build({
 writeOutputs(main);
 metas.push(main.metafile);
 
+const mainSha256 = createHash('sha256').update(main.outputFiles.find((f) => f.path.endsWith('.cjs')).contents).digest('hex');
 // The bin is CommonJS too (dist/package.json says so; dist/lib keeps ESM with its own package.json):
 // starting Node's ESM loader costs about a fifth of a bare `node -e 0`.
 const bin = await build({
@@ -77,7 +79,8 @@ const bin = await build({
   outdir: 'dist',
   format: 'cjs',
   banner: { js: "#!/usr/bin/env node\nconst __wsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { 'import.meta.url': '__wsImportMetaUrl' },
+  // The code cache is keyed by the bundle's content: V8 itself only compares the source's length.
+  define: { 'import.meta.url': '__wsImportMetaUrl', __WS_MAIN_SHA256__: JSON.stringify(mainSha256) },
 });
 writeOutputs(bin);
 metas.push(bin.metafile);

@@ -11,5 +11,8 @@ const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
 const home = process.env['HOME'] || homedir();
 // Node's own compile cache (≥ 22.1) covers what is loaded through its loaders: the vendor bundles.
 enableCompileCache(process.env, home, uid);
+/** The SHA-256 of the bundle, put here by the build (scripts/build.mjs); empty when run unbundled. */
+declare const __WS_MAIN_SHA256__: string | undefined;
+const buildId = typeof __WS_MAIN_SHA256__ === 'string' ? __WS_MAIN_SHA256__ : '';
 // The bundle file sits beside this one; the build script names it (see scripts/build.mjs).
-runWithCodeCache(fileURLToPath(new URL('./with-secrets-main.cjs', import.meta.url)), privateCacheDir(process.env, home, uid), uid);
+runWithCodeCache(fileURLToPath(new URL('./with-secrets-main.cjs', import.meta.url)), privateCacheDir(process.env, home, uid), uid, buildId);

@@ -1,6 +1,6 @@
 // Runs the bundled CLI (a CommonJS file) through vm.Script with a V8 code cache, so a launch compiles almost nothing.
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -40,6 +40,17 @@ function readEntry(path: string, uid: number): Buffer | undefined {
   }
 }
 
+/** Removes the entries of other builds for this Node (`prefix`), so upgrades do not pile up entries. */
+function removeStale(dir: string, prefix: string, keep: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(prefix) && name.endsWith('.bin') && name !== keep) unlinkSync(join(dir, name));
+    }
+  } catch {
+    /* an optimisation only */
+  }
+}
+
 /** Writes a cache entry atomically with mode 0600; failures are ignored (the cache is only an optimisation). */
 function writeEntry(path: string, data: Buffer): void {
   const temp = `${path}.${process.pid}.tmp`;
@@ -65,18 +76,24 @@ function writeEntry(path: string, data: Buffer): void {
  * Runs the CommonJS file `file` as Node's loader would (same wrapper, `require` relative to it),
  * but compiled with the code cache kept in `cacheDir` (none when undefined). The cache is written
  * when it was missing or rejected: at exit, or just before `process.execve` replaces the process,
- * so it holds every function the run compiled, not only the top level.
+ * so it holds every function the run compiled, not only the top level. `buildId` names the bundle's
+ * content (the build computes it); V8 checks only the source's length before using cached code, so
+ * an entry must never be found for other content.
  */
-export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number): void {
+export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number, buildId = ''): void {
   const source = readFileSync(file, 'utf8');
   let cachePath: string | undefined;
   let cached: Buffer | undefined;
+  let stale = (): void => {};
   if (cacheDir !== undefined) {
-    // One entry per bundle build and Node: V8 itself also rejects data from another V8 or other flags.
+    // One entry per bundle content and Node; size and mtime also catch a bundle changed by hand.
     const st = statSync(file);
-    const id = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 32);
-    cachePath = join(cacheDir, `${id}.bin`);
+    const prefix = `${process.version}-${process.arch}-`;
+    const id = createHash('sha256').update(`${buildId}\0${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
+    cachePath = join(cacheDir, `${prefix}${id}.bin`);
     cached = readEntry(cachePath, uid);
+    const keep = `${prefix}${id}.bin`;
+    stale = () => removeStale(cacheDir, prefix, keep);
   }
   // The wrapper Node's CommonJS loader puts around a file (Module.wrap).
   const body = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;
@@ -91,6 +108,7 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, uid
       if (saved) return;
       saved = true;
       writeEntry(path, script.createCachedData());
+      stale();
     };
     process.once('exit', save);
     const proc = process as unknown as { execve?: (...args: unknown[]) => never };
