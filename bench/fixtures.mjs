@@ -86,11 +86,21 @@ export async function makeFixtures(dir, { lib: libDir, dotenvx, env }) {
   execFileSync(process.execPath, [dotenvx, 'encrypt', '-f', dotenv], { cwd: dotenvDir, env, stdio: ['ignore', 'ignore', 'inherit'] });
   if (!readFileSync(dotenv, 'utf8').includes('encrypted:')) throw new Error('dotenvx encrypt did not encrypt the .env');
 
-  const bytes = { ws10: statSync(ten).size, ws1000: statSync(thousand).size, ws10mb: statSync(big).size, ws10cold: statSync(ten).size };
+  // Cache homes that disable caches: `parsed` is a regular file (no parse cache, the code cache works),
+  // or the cache home itself is a regular file (no cache at all: every run is a first run).
+  const noParseCacheHome = join(dir, 'cache-no-parse');
+  mkdirSync(join(noParseCacheHome, 'with-secrets'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(noParseCacheHome, 'with-secrets', 'parsed'), '');
+  const noCacheHome = join(dir, 'cache-none');
+  writeFileSync(noCacheHome, '');
+
+  const bytes = { ws10: statSync(ten).size, ws1000: statSync(thousand).size, ws10mb: statSync(big).size, ws10noparse: statSync(ten).size, ws10cold: statSync(ten).size };
   return {
     dir,
     home,
     cacheHome,
+    noParseCacheHome,
+    noCacheHome,
     keyFile,
     config,
     ageFile,
