@@ -199,6 +199,8 @@ export function compileGoRegex(source: string, origin: string): RegExp {
       hint: 'sops uses Go RE2 syntax; with-secrets supports the common subset without nested repetition (see compileGoRegex)',
     });
   };
+  // Key-name patterns are short; a huge one is either a mistake or meant to exhaust the regex compiler.
+  if (source.length > 4096) fail('longer than 4096 characters');
   let flags = 'u';
   let i = 0;
   const lead = /^\(\?([a-zA-Z]+)\)/.exec(source);
@@ -217,6 +219,9 @@ export function compileGoRegex(source: string, origin: string): RegExp {
   // JavaScript, and the rule comes from the file's metadata, which the MAC does not cover.
   const groups: boolean[] = [];
   let closedUnbounded = false;
+  // The same for a repeated alternation ((a|a)*, (a|ab)+): ambiguous branches backtrack exponentially too.
+  const alternations: boolean[] = [];
+  let closedAlternation = false;
   let afterQuantifier = false;
   const n = source.length;
   while (i < n) {
@@ -227,22 +232,35 @@ export function compileGoRegex(source: string, origin: string): RegExp {
       if (c === '?' && afterQuantifier) {
         afterQuantifier = false; // a lazy modifier, not a new repetition
       } else if (unbounded || c === '?' || repeat !== null) {
-        if (unbounded && closedUnbounded) fail('nested unbounded repetition such as (a+)+ can take exponential time in JavaScript');
-        if (unbounded && groups.length > 0) groups[groups.length - 1] = true;
+        // Repeating a group (any count but `?`) whose inside repeats or branches multiplies the ways to match.
+        const repeats = c !== '?' && !(repeat !== null && /^\{[01](,[01])?\}$/.test(repeat[0]));
+        if (repeats && closedUnbounded) fail('nested repetition such as (a+)+, (a{1,3})* or (a+){2} can take exponential time in JavaScript');
+        if (repeats && closedAlternation) fail('repetition of an alternation such as (a|b)* can take exponential time in JavaScript');
+        // Any repetition inside counts: (a{1,3})* and (a?a?)* are as ambiguous as (a+)*.
+        if (groups.length > 0) groups[groups.length - 1] = true;
         closedUnbounded = false;
+        closedAlternation = false;
         afterQuantifier = true;
       } else if (c === ')') {
         const inner = groups.pop() ?? false;
         if (inner && groups.length > 0) groups[groups.length - 1] = true;
         closedUnbounded = inner;
+        closedAlternation = alternations.pop() ?? false;
+        if (closedAlternation && alternations.length > 0) alternations[alternations.length - 1] = true;
         afterQuantifier = false;
       } else {
-        if (c === '(') groups.push(false);
+        if (c === '(') {
+          groups.push(false);
+          alternations.push(false);
+        }
+        if (c === '|' && alternations.length > 0) alternations[alternations.length - 1] = true;
         closedUnbounded = false;
+        closedAlternation = false;
         afterQuantifier = false;
       }
     } else {
       closedUnbounded = false;
+      closedAlternation = false;
       afterQuantifier = false;
     }
     if (c === '\\') {
@@ -339,7 +357,10 @@ export function compileGoRegex(source: string, origin: string): RegExp {
   }
   if (inClass) fail('unterminated character class');
   try {
-    return new RegExp(out, flags);
+    const re = new RegExp(out, flags);
+    // V8 compiles on first use: a pattern too large to compile throws there, so compile it here.
+    re.test('');
+    return re;
   } catch (cause) {
     throw new WithSecretsError('malformed', `${origin}: regular expression is not valid`, { cause });
   }
