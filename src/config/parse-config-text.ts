@@ -53,7 +53,13 @@ export async function parseConfigText(text: string): Promise<unknown> {
   }
   const { parseDocument, LineCounter } = await loadYaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch {
+    // The parser recurses per nesting level: thousands of levels overflow the stack (RangeError).
+    throw new ConfigSyntaxError('invalid YAML: nested too deeply', undefined);
+  }
   const err = doc.errors[0];
   if (err !== undefined) {
     throw new ConfigSyntaxError(`invalid YAML: ${YAML_MESSAGES[err.code] ?? err.code.toLowerCase().replace(/_/g, ' ')}`, lineCounter.linePos(err.pos[0]).line);
