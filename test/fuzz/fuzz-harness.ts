@@ -1,5 +1,5 @@
 // Shared harness of the fuzz suite: case counts (CI default or FUZZ_RUNS), the 2 s per-case hang guard, the leak check, and run statistics.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { InternalError, WithSecretsError } from '../../src/errors.js';
@@ -8,6 +8,9 @@ import { InternalError, WithSecretsError } from '../../src/errors.js';
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? '') || undefined;
 /** A file that collects one JSON line per property (cases, failures, time); `scripts/fuzz-long.mjs` sums them. */
 const FUZZ_STATS = process.env.FUZZ_STATS;
+
+/** `FUZZ_TRACE=FILE` writes each case's input there before it runs: after a synchronous hang, the file holds the culprit. */
+const FUZZ_TRACE = process.env.FUZZ_TRACE;
 
 /** The guard: a case that runs longer than this is a hang (a guard against runaway input, not a benchmark). */
 export const HANG_MS = 2_000;
@@ -19,7 +22,8 @@ export function runs(ci: number, cap = Number.POSITIVE_INFINITY): number {
 
 /** A vitest timeout large enough for `n` cases of a property (each case is bounded by the hang guard in practice). */
 export function budget(n: number, perCaseMs = 5): number {
-  return 30_000 + n * perCaseMs;
+  // The long run shares a loaded machine: give it room; the per-case hang guard still applies.
+  return FUZZ_RUNS === undefined ? 30_000 + n * perCaseMs : 120_000 + n * perCaseMs * 10;
 }
 
 /** Every string of `err` a user or a log could see: message, hint, and the cause when it is ours. */
@@ -100,6 +104,7 @@ export async function fuzz<A, T>(spec: FuzzSpec<A, T>): Promise<void> {
   try {
     await fc.assert(
       fc.asyncProperty(spec.arb, async (input) => {
+        if (FUZZ_TRACE !== undefined) writeFileSync(FUZZ_TRACE, `${spec.name}\n${fc.stringify(input)}\n`);
         const secrets = typeof spec.secrets === 'function' ? spec.secrets(input) : (spec.secrets ?? []);
         const result = await guarded(stats, secrets, spec.allowed, () => spec.run(input));
         if (result !== undefined && spec.check) spec.check(result, input);
