@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache, privateCacheDir } from './code-cache.js';
 import { enableCompileCache } from './compile-cache.js';
+import { isSubcommand } from './subcommands.js';
 
 // As in main.ts, and before anything else: on Node 20 an unhandled SIGUSR1 opens the inspector.
 process.on('SIGUSR1', () => {});
@@ -14,5 +15,19 @@ enableCompileCache(process.env, home, uid);
 /** The SHA-256 of the bundle, put here by the build (scripts/build.mjs); empty when run unbundled. */
 declare const __WS_MAIN_SHA256__: string | undefined;
 const buildId = typeof __WS_MAIN_SHA256__ === 'string' ? __WS_MAIN_SHA256__ : '';
+/**
+ * A launch (`with-secrets [OPTIONS] CMD …`, `run -- CMD`) or another command, roughly as cli.ts decides:
+ * each kind gets its own code cache entry, so a first `--help` does not leave launches uncached.
+ */
+function runKind(args: readonly string[]): 'launch' | 'cli' {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-h' || a === '--help' || a === '-V' || a === '--version') return 'cli';
+    if (a === '-c' || a === '--config' || a === '-p' || a === '--profile') i++;
+    else if (a === '--' || !a.startsWith('-')) return a === 'run' || a === '--' || !isSubcommand(a) ? 'launch' : 'cli';
+  }
+  return 'cli';
+}
 // The bundle file sits beside this one; the build script names it (see scripts/build.mjs).
-runWithCodeCache(fileURLToPath(new URL('./with-secrets-main.cjs', import.meta.url)), privateCacheDir(process.env, home, uid), uid, buildId);
+const main = fileURLToPath(new URL('./with-secrets-main.cjs', import.meta.url));
+runWithCodeCache(main, privateCacheDir(process.env, home, uid), uid, buildId, runKind(process.argv.slice(2)));

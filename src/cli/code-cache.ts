@@ -41,10 +41,10 @@ function readEntry(path: string, uid: number): Buffer | undefined {
 }
 
 /** Removes the entries of other builds for this Node (`prefix`), so upgrades do not pile up entries. */
-function removeStale(dir: string, prefix: string, keep: string): void {
+function removeStale(dir: string, prefix: string, keepPrefix: string): void {
   try {
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefix) && name.endsWith('.bin') && name !== keep) unlinkSync(join(dir, name));
+      if (name.startsWith(prefix) && name.endsWith('.bin') && !name.startsWith(keepPrefix)) unlinkSync(join(dir, name));
     }
   } catch {
     /* an optimisation only */
@@ -78,9 +78,9 @@ function writeEntry(path: string, data: Buffer): void {
  * when it was missing or rejected: at exit, or just before `process.execve` replaces the process,
  * so it holds every function the run compiled, not only the top level. `buildId` names the bundle's
  * content (the build computes it); V8 checks only the source's length before using cached code, so
- * an entry must never be found for other content.
+ * an entry must never be found for other content. `variant` names the kind of run (see bin.ts).
  */
-export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number, buildId = ''): void {
+export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number, buildId = '', variant = 'any'): void {
   const source = readFileSync(file, 'utf8');
   let cachePath: string | undefined;
   let cached: Buffer | undefined;
@@ -90,10 +90,10 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, uid
     const st = statSync(file);
     const prefix = `${process.version}-${process.arch}-`;
     const id = createHash('sha256').update(`${buildId}\0${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
-    cachePath = join(cacheDir, `${prefix}${id}.bin`);
+    // `variant` keeps one entry per kind of run (a launch, other commands): each holds what its runs compile.
+    cachePath = join(cacheDir, `${prefix}${id}-${variant}.bin`);
     cached = readEntry(cachePath, uid);
-    const keep = `${prefix}${id}.bin`;
-    stale = () => removeStale(cacheDir, prefix, keep);
+    stale = () => removeStale(cacheDir, prefix, `${prefix}${id}-`);
   }
   // The wrapper Node's CommonJS loader puts around a file (Module.wrap).
   const body = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;

@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(NODE22))('runWithCodeCache', () => {
     mkdirSync(cacheDir, { mode: 0o700 });
     // An entry of an older build for the same Node goes; one for another Node stays.
     const node22 = spawnSync(NODE22, ['-p', 'process.version + "-" + process.arch'], { encoding: 'utf8' }).stdout.trim();
-    writeFileSync(join(cacheDir, `${node22}-oldbuild.bin`), 'x');
+    writeFileSync(join(cacheDir, `${node22}-oldbuild-any.bin`), 'x');
     writeFileSync(join(cacheDir, 'v1.0.0-x64-other.bin'), 'x');
     const first = run(file, cacheDir);
     expect(first.stderr).toBe('');
