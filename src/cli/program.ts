@@ -6,6 +6,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { exitWith, type Outcome } from './outcome.js';
 import { formatError } from './report.js';
 import { COMMANDS } from './commands/index.js';
+import { VERSION } from '../version.js';
 
 /** State shared by command actions: the context and the outcome an action sets. */
 export interface CommandState {
@@ -22,6 +23,7 @@ export function buildProgram(state: CommandState): Command {
       'Start a program with secrets decrypted from SOPS+age files, given to that program\'s environment only.\n' +
         'With COMMAND, the profile named like COMMAND (or --profile) supplies the secrets.',
     )
+    .version(VERSION, '-V, --version', 'print the version of with-secrets')
     .option('-c, --config <file>', 'config file (default: $WITH_SECRETS_CONFIG, else $XDG_CONFIG_HOME/with-secrets/config.yaml)')
     .option('-v, --verbose', 'say what is done (names and sources, never values)')
     .configureOutput({
