@@ -38,6 +38,7 @@ function fdWriter(fd: number): OutputStream {
 }
 
 let stderr: OutputStream | undefined;
+let stdoutGuarded = false;
 const ctx: CliContext = {
   env: process.env,
   cwd: process.cwd(),
@@ -46,6 +47,15 @@ const ctx: CliContext = {
     return process.stdin;
   },
   get stdout() {
+    if (!stdoutGuarded) {
+      stdoutGuarded = true;
+      // A reader that went away (`with-secrets --help | head -1`): end as a tool killed by SIGPIPE
+      // would (the shell sees 141), not with an uncaught EPIPE and a stack trace.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(128 + 13);
+        throw e;
+      });
+    }
     return process.stdout;
   },
   get stderr() {
