@@ -92,7 +92,8 @@ export async function loadCreationRule(configPath: string, file: string, cwd: st
   const { parse } = mod.default ?? mod;
   let doc: unknown;
   try {
-    doc = parse(text);
+    // prettyErrors: false — building the pretty message for a deeply nested file ran out of memory (a V8 abort).
+    doc = parse(text, { prettyErrors: false });
   } catch (err) {
     // The parser's message can quote the file; only say where.
     throw new WithSecretsError('config-invalid', `${configPath} is not valid YAML`, { cause: err });
@@ -115,7 +116,7 @@ export async function loadStoreIndent(configPath: string, format: 'yaml' | 'json
   const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
   let doc: unknown;
   try {
-    doc = (mod.default ?? mod).parse(text);
+    doc = (mod.default ?? mod).parse(text, { prettyErrors: false });
   } catch (err) {
     throw new WithSecretsError('config-invalid', `${configPath} is not valid YAML`, { cause: err });
   }

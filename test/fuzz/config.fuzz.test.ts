@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { loadCreationRule, pickCreationRule } from '../../src/sops/creation-rules.js';
+import { loadCreationRule, loadStoreIndent, pickCreationRule } from '../../src/sops/creation-rules.js';
 import { formatKeyPath, lookupPath, parseKeyPath } from '../../src/sops/key-path.js';
 import type { MapNode, Node } from '../../src/sops/tree.js';
 import { REPO_ROOT } from '../helpers/built-cli.js';
@@ -127,6 +127,13 @@ describe('.sops.yaml creation rules (fuzz)', () => {
     },
     { requiredKeys: [] },
   );
+
+  it('a .sops.yaml nested 18,000 levels deep is config-invalid (found by the long fuzz run: the YAML parser’s pretty error ran the process out of memory)', async () => {
+    const cfg = join(dir, '.sops.yaml');
+    writeFileSync(cfg, '{"a":'.repeat(18_000) + '1' + '}'.repeat(17_999));
+    await fuzz({ name: 'creation-rules/deep', arb: fc.constant(cfg), numRuns: 1, allowed: ['config-invalid'], run: (c) => loadCreationRule(c, 'x.yaml', dir) });
+    await fuzz({ name: 'creation-rules/deep-indent', arb: fc.constant(cfg), numRuns: 1, allowed: ['config-invalid'], run: (c) => loadStoreIndent(c, 'yaml') });
+  });
 
   const n1 = runs(1_500, 200_000);
   it('pickCreationRule on random rule lists, for random file names: a rule, none, or config-invalid', { timeout: budget(n1) }, async () => {
