@@ -2,6 +2,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { WithSecretsError, errnoCode } from '../errors.js';
+import { checkPathSafety } from '../fs/path-safety.js';
 
 /** What {@link checkKeyFileMode} found: nothing, or a warning to show (the file is still used). */
 export type ModeFinding = { readonly ok: true; readonly warning?: string };
@@ -39,6 +40,7 @@ export interface KeyFileRead {
  * check and read) and reads at most `maxBytes`. Returns undefined when the file does not exist.
  */
 export async function readKeyFile(path: string, uid: number | undefined, maxBytes = 1024 * 1024): Promise<KeyFileRead | undefined> {
+  await checkPathSafety(path, uid);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
