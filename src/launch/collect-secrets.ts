@@ -1,6 +1,7 @@
 // Gathers a profile's secrets: every file read and every SOPS document opened once, values the profile does not name dropped.
 import type { EnvFromSource, Profile, SecretRef } from '../config/config-types.js';
 import { WithSecretsError } from '../errors.js';
+import type { WantedValues } from '../sops/open.js';
 import type { MapNode, Node, StoreFormat } from '../sops/tree.js';
 import type { SecretValue } from './child-env.js';
 import { decodeUtf8, stripOneNewline, toEnvValue } from './env-value.js';
@@ -8,8 +9,12 @@ import { isDangerousVariable, isReservedVariable, isValidVariableName } from './
 
 /** The readers behind the references; the launcher wires the real ones, tests may pass their own. */
 export interface SecretReaders {
-  /** Opens a SOPS document, verifies its MAC and returns its decrypted branches. */
-  openSops(file: string, format: StoreFormat | undefined): Promise<readonly MapNode[]>;
+  /**
+   * Opens a SOPS document, verifies its MAC and returns its decrypted branches. `wanted` lists what
+   * will be read from it (key paths; all top-level values for envFrom): a reader may leave the other
+   * values encrypted when the file's MAC is already known to hold (src/sops/mac-memo.ts).
+   */
+  openSops(file: string, format: StoreFormat | undefined, wanted?: WantedValues): Promise<readonly MapNode[]>;
   /** Finds `key` (a key path) in the document's branches; throws `key-not-found`. */
   lookupKey(branches: readonly MapNode[], key: string, file: string): Node;
   /** Decrypts a whole age file. */
@@ -77,7 +82,20 @@ export async function collectSecrets(profile: Profile, readers: SecretReaders): 
   const sops = once<readonly MapNode[]>();
   const bytes = once<Uint8Array>();
   const keyring = once<string>();
-  const openSops = (file: string, format: StoreFormat | undefined) => sops(`${format ?? ''}\0${file}`, () => readers.openSops(file, format));
+  // Everything the profile reads from each document, so a reader can decrypt only that (see SecretReaders.openSops).
+  const wanted = new Map<string, { keys: string[]; topLevel: boolean }>();
+  const want = (file: string, format: StoreFormat | undefined) => {
+    const id = `${format ?? ''}\0${file}`;
+    let w = wanted.get(id);
+    if (w === undefined) wanted.set(id, (w = { keys: [], topLevel: false }));
+    return w;
+  };
+  for (const src of profile.envFrom) want(src.file, src.format).topLevel = true;
+  for (const { ref } of profile.env) if (ref.kind === 'sops') want(ref.file, ref.format).keys.push(ref.key);
+  const openSops = (file: string, format: StoreFormat | undefined) => {
+    const id = `${format ?? ''}\0${file}`;
+    return sops(id, () => readers.openSops(file, format, wanted.get(id)));
+  };
 
   const out = new Map<string, SecretValue>();
   for (const src of profile.envFrom) {

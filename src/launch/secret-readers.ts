@@ -35,9 +35,14 @@ export function createSecretReaders(options: SecretReaderOptions): SecretReaders
   const where = options.parseCache;
   const cache: ParseCache | undefined = where === undefined ? undefined : createParseCache({ dir: parseCacheDir(where.env, where.homeDir) });
   return {
-    async openSops(file, format) {
+    async openSops(file, format, wanted) {
       const { openSopsFile } = await import('../sops/open.js');
-      const opened = await openSopsFile(file, { identities: options.identities, ...(format === undefined ? {} : { format }), ...(cache === undefined ? {} : { cache }) });
+      const opened = await openSopsFile(file, {
+        identities: options.identities,
+        ...(format === undefined ? {} : { format }),
+        ...(cache === undefined ? {} : { cache }),
+        ...(wanted === undefined ? {} : { wanted }),
+      });
       opened.dataKey.fill(0);
       return opened.branches;
     },

@@ -1,14 +1,24 @@
 // Decrypts the branches of a sops document with its data key and computes the MAC on the way, as sops' Tree.Decrypt.
 import { WithSecretsError } from '../errors.js';
-import { aadOf, walkBranch, type CompiledRules } from './encryption-rules.js';
+import { aadOf, walkBranch, type CompiledRules, type WalkLeaf } from './encryption-rules.js';
 import { createMacHasher } from './mac.js';
 import { decryptValue } from './value-codec.js';
 import type { MapNode } from './tree.js';
 
-/** Decrypted branches and the MAC computed over them (uppercase hex). */
+/** Decrypted branches and the MAC computed over them (uppercase hex; undefined when `only` skipped leaves). */
 export interface DecryptedBranches {
   readonly branches: MapNode[];
-  readonly mac: string;
+  readonly mac: string | undefined;
+}
+
+/** Options of {@link decryptBranches}. */
+export interface DecryptOptions {
+  /**
+   * Decrypt only the leaves (objects of the input tree) in this set; every other leaf is returned
+   * as it is, still encrypted, and no MAC is computed. Only for a file whose MAC is known to verify
+   * (src/sops/mac-memo.ts).
+   */
+  readonly only?: ReadonlySet<WalkLeaf>;
 }
 
 /** Prints a tree location for messages: `a.b[0].c`, or `(top level)`. */
@@ -25,10 +35,19 @@ function showPath(location: readonly (string | number)[]): string {
  * an encrypted leaf is not a string or not a valid `ENC[…]` value. A comment that does not decrypt is
  * kept as it is (sops: "possibly unencrypted comment"). Messages never hold a value.
  */
-export function decryptBranches(branches: readonly MapNode[], key: Uint8Array, rules: CompiledRules, macOnlyEncrypted: boolean, file: string): DecryptedBranches {
+export function decryptBranches(
+  branches: readonly MapNode[],
+  key: Uint8Array,
+  rules: CompiledRules,
+  macOnlyEncrypted: boolean,
+  file: string,
+  options: DecryptOptions = {},
+): DecryptedBranches {
+  const only = options.only;
   const hasher = createMacHasher(macOnlyEncrypted);
   const out = branches.map((branch) =>
     walkBranch(branch, (leaf, ctx) => {
+      if (only !== undefined && !only.has(leaf)) return leaf;
       const encrypted = rules.shouldEncrypt(ctx.path, ctx.comments, ctx.isComment);
       let plain = leaf;
       if (encrypted) {
@@ -67,5 +86,5 @@ export function decryptBranches(branches: readonly MapNode[], key: Uint8Array, r
       return plain;
     }),
   );
-  return { branches: out, mac: hasher.digest() };
+  return { branches: out, mac: only === undefined ? hasher.digest() : undefined };
 }

@@ -1,15 +1,23 @@
-// Opens a sops file: read once, parse, unwrap the data key, decrypt every document, verify the MAC, then return.
+// Opens a sops file: read once, parse, unwrap the data key, decrypt every document, verify the MAC (or its memo), then return.
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { errnoCode, WithSecretsError } from '../errors.js';
 import type { IdentityProvider } from '../age/provider.js';
 import { unwrapDataKey } from './data-key.js';
 import { decryptBranches } from './decrypt.js';
-import { compileRules } from './encryption-rules.js';
+import { compileRules, type WalkLeaf } from './encryption-rules.js';
+import { lookupPath, parseKeyPath } from './key-path.js';
 import { verifyMac } from './mac.js';
+import { checkMacMemo, computeMacMemo } from './mac-memo.js';
 import { parseMetadata, type Metadata } from './metadata.js';
 import type { ParseCache } from './parse-cache.js';
 import { formatFromPath, loadStore } from './stores/index.js';
-import type { MapNode, StoreFormat } from './tree.js';
+import type { MapNode, Node, StoreFormat } from './tree.js';
+
+/** The values a caller will read (the launcher): key paths of the first document, and whether all its top-level values (envFrom). */
+export interface WantedValues {
+  readonly keys: readonly string[];
+  readonly topLevel: boolean;
+}
 
 /** Options of {@link openSopsFile}. */
 export interface OpenOptions {
@@ -23,6 +31,12 @@ export interface OpenOptions {
   readonly readFile?: (path: string) => Promise<string>;
   /** A cache of parsed, still-encrypted documents (the launcher passes one, so a launch skips the YAML parser). */
   readonly cache?: ParseCache;
+  /**
+   * With `cache`: the values the caller will read. When the cache entry carries a verified-MAC memo
+   * that checks under the data key (src/sops/mac-memo.ts), only these are decrypted and the full MAC
+   * is not recomputed; the result is then `partial`.
+   */
+  readonly wanted?: WantedValues;
 }
 
 /** An opened sops file: every document decrypted, MAC verified unless `ignoreMac`. */
@@ -36,6 +50,8 @@ export interface OpenedSopsFile {
   readonly dataKey: Uint8Array;
   /** False only when `ignoreMac` skipped the check. */
   readonly macVerified: boolean;
+  /** True when only the `wanted` values were decrypted (the MAC held by its memo); every other leaf is still `ENC[…]`. */
+  readonly partial: boolean;
 }
 
 async function readText(path: string, readFile: ((path: string) => Promise<string>) | undefined): Promise<string> {
@@ -71,7 +87,46 @@ export async function openSopsFile(path: string, options: OpenOptions): Promise<
   const metadata = parseMetadata(metaTree, path);
   const rules = compileRules(metadata.rules, path);
   const dataKey = await unwrapDataKey({ file: path, metadata, identities: options.identities });
+  const memo = options.ignoreMac ? undefined : options.cache?.memoOf(path);
+  if (memo !== undefined && options.wanted !== undefined && checkMacMemo(memo.tag, dataKey, memo)) {
+    // These exact bytes and this parse passed the full MAC check before (see mac-memo.ts).
+    const only = selectLeaves(branches, options.wanted);
+    const decrypted = decryptBranches(branches, dataKey, rules, metadata.macOnlyEncrypted, path, { only });
+    return { path, format, branches: decrypted.branches, metadata, dataKey, macVerified: true, partial: true };
+  }
   const decrypted = decryptBranches(branches, dataKey, rules, metadata.macOnlyEncrypted, path);
-  if (!options.ignoreMac) verifyMac(metadata.mac, decrypted.mac, dataKey, metadata.lastmodified, path);
-  return { path, format, branches: decrypted.branches, metadata, dataKey, macVerified: !options.ignoreMac };
+  if (!options.ignoreMac) verifyMac(metadata.mac, decrypted.mac ?? '', dataKey, metadata.lastmodified, path);
+  if (memo !== undefined && options.cache !== undefined) {
+    const tag = computeMacMemo(dataKey, memo);
+    if (tag !== memo.tag) await options.cache.saveMemo(path, tag);
+  }
+  return { path, format, branches: decrypted.branches, metadata, dataKey, macVerified: !options.ignoreMac, partial: false };
+}
+
+/**
+ * The leaves under the nodes `wanted` names, found in the still-encrypted first document exactly as
+ * the caller will find them in the decrypted one (keys are not encrypted, so the shape is the same).
+ * A key that is not there selects nothing; the caller's own lookup then reports it.
+ */
+function selectLeaves(branches: readonly MapNode[], wanted: WantedValues): Set<WalkLeaf> {
+  const out = new Set<WalkLeaf>();
+  const first = branches[0];
+  if (first === undefined) return out;
+  const add = (node: Node): void => {
+    if (node.type === 'map' || node.type === 'list') {
+      for (const item of node.items) {
+        if (item.type === 'entry') add(item.value);
+        else if (item.type !== 'comment') add(item);
+      }
+    } else if (node.type !== 'null') out.add(node);
+  };
+  if (wanted.topLevel) add(first);
+  for (const key of wanted.keys) {
+    try {
+      add(lookupPath(first, parseKeyPath(key)));
+    } catch {
+      /* not found or not a key path: the caller's lookup says so */
+    }
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Comment, Entry, MapNode, Node } from './tree.js';
 
 /** Bump when the entry layout or the tree types change: older entries are then ignored and rewritten. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /** The cache directory: `$XDG_CACHE_HOME/with-secrets/parsed` (default `~/.cache/…`). */
 export function parseCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
@@ -42,6 +42,32 @@ export interface ParseCache {
    * stale or unsafe cache is ignored; only `parse` can make this throw.
    */
   load(path: string, content: Uint8Array | string, format: string, parse: () => ParsedDocument | Promise<ParsedDocument>): Promise<ParsedDocument>;
+  /**
+   * What the entry behind the last `load` of `path` holds for the verified-MAC memo (src/sops/mac-memo.ts):
+   * the content it binds to and the tag stored with it, if any. Undefined when that load used no entry.
+   */
+  memoOf(path: string): StoredMemo | undefined;
+  /** Stores `tag` with the entry behind the last `load` of `path` (rewritten atomically); a failure is only reported. */
+  saveMemo(path: string, tag: string): Promise<void>;
+}
+
+/** The verified-MAC memo of one entry: what a tag binds (file path and bytes, the stored parse) and the tag, when one was stored. */
+export interface StoredMemo {
+  /** The absolute path of the sops file. */
+  readonly path: string;
+  /** SHA-256 (hex) of the file's bytes as just read. */
+  readonly contentSha256: string;
+  /** SHA-256 (hex) of the entry's JSON line: the parse the launch goes on to use. */
+  readonly entrySha256: string;
+  readonly tag?: string;
+}
+
+/** An entry as read or written by this process: its file, key, JSON line and memo tag. */
+interface EntryState {
+  readonly entryPath: string;
+  readonly key: CacheKey;
+  readonly line: string;
+  readonly tag?: string;
 }
 
 interface CacheKey {
@@ -58,24 +84,57 @@ export function createParseCache(options: ParseCacheOptions): ParseCache {
   const problem = options.onProblem ?? (() => {});
   let dirReady: Promise<boolean> | undefined;
   const formats = options.formats ?? ['yaml'];
+  const states = new Map<string, EntryState>();
 
   return {
     async load(path, content, format, parse) {
+      states.delete(path);
       if (!formats.includes(format)) return parse();
       const key = await keyOf(path, content, format);
       const entryPath = join(options.dir, `${createHash('sha256').update(key?.path ?? path).digest('hex').slice(0, 32)}.json`);
       if (key !== undefined) {
         const cached = await readEntry(entryPath, key, uid, problem);
-        if (cached !== undefined) return cached;
+        if (cached !== undefined) {
+          states.set(path, { entryPath, key, line: cached.line, ...(cached.tag === undefined ? {} : { tag: cached.tag }) });
+          return cached.doc;
+        }
       }
       const doc = await parse();
       if (key !== undefined) {
         dirReady ??= prepareDir(options.dir, uid, problem);
-        if (await dirReady) await writeEntry(entryPath, key, doc, problem);
+        if (await dirReady) {
+          let line: string | undefined;
+          try {
+            line = serializeDocument(key, doc);
+          } catch {
+            problem(`parse cache entry ${entryPath} not written (the tree is not a parsed, encrypted document)`);
+          }
+          if (line !== undefined && (await writeEntry(entryPath, line, undefined, problem))) states.set(path, { entryPath, key, line });
+        }
       }
       return doc;
     },
+    memoOf(path) {
+      const s = states.get(path);
+      if (s === undefined) return undefined;
+      const memo = { path: s.key.path, contentSha256: s.key.sha256, entrySha256: createHash('sha256').update(s.line).digest('hex') };
+      return s.tag === undefined ? memo : { ...memo, tag: s.tag };
+    },
+    async saveMemo(path, tag) {
+      const s = states.get(path);
+      if (s === undefined || !MEMO_TAG.test(tag)) return;
+      if (await writeEntry(s.entryPath, s.line, tag, problem)) states.set(path, { ...s, tag });
+    },
   };
+}
+
+/** A memo tag as stored: an HMAC-SHA256 in lowercase hex. */
+const MEMO_TAG = /^[0-9a-f]{64}$/;
+
+/** The entry's JSON line (JSON.stringify never writes a raw newline, so the line ends the JSON). */
+function serializeDocument(key: CacheKey, doc: ParsedDocument): string {
+  const metadata = doc.metadata === undefined ? null : serializeNode(doc.metadata);
+  return JSON.stringify({ v: CACHE_VERSION, key, branches: doc.branches.map(serializeNode), metadata });
 }
 
 /** The key of `content` as read from `path`, or undefined when the file changed under us (then nothing is cached). */
@@ -109,8 +168,16 @@ async function prepareDir(dir: string, uid: number, problem: (what: string) => v
   }
 }
 
-/** Reads a matching entry, or undefined (absent, stale, damaged, or not private to this user). */
-async function readEntry(entryPath: string, key: CacheKey, uid: number, problem: (what: string) => void): Promise<ParsedDocument | undefined> {
+/**
+ * Reads a matching entry, or undefined (absent, stale, damaged, or not private to this user). An
+ * entry is the JSON line of the parse, then optionally a line with the verified-MAC memo tag.
+ */
+async function readEntry(
+  entryPath: string,
+  key: CacheKey,
+  uid: number,
+  problem: (what: string) => void,
+): Promise<{ doc: ParsedDocument; line: string; tag?: string } | undefined> {
   let text: string;
   try {
     const handle = await open(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
@@ -127,8 +194,13 @@ async function readEntry(entryPath: string, key: CacheKey, uid: number, problem:
   } catch {
     return undefined;
   }
+  const newline = text.indexOf('\n');
+  const line = newline < 0 ? text : text.slice(0, newline);
+  // A tag that is not exactly one well-formed line is ignored: the launch then checks the full MAC.
+  const rest = newline < 0 ? '' : text.slice(newline + 1);
+  const tag = MEMO_TAG.test(rest.trimEnd()) ? rest.trimEnd() : undefined;
   try {
-    const entry = JSON.parse(text) as Record<string, unknown>;
+    const entry = JSON.parse(line) as Record<string, unknown>;
     if (entry['v'] !== CACHE_VERSION) return undefined;
     const k = entry['key'] as Record<string, unknown> | undefined;
     if (k?.['path'] !== key.path || k['format'] !== key.format || k['size'] !== key.size || k['mtimeMs'] !== key.mtimeMs || k['sha256'] !== key.sha256) {
@@ -138,19 +210,22 @@ async function readEntry(entryPath: string, key: CacheKey, uid: number, problem:
     if (!Array.isArray(branches)) throw new Error('branches');
     const meta = entry['metadata'] === null ? undefined : reviveNode(entry['metadata']);
     if (meta !== undefined && meta.type !== 'map') throw new Error('metadata');
-    return { branches: branches.map(reviveMap), metadata: meta };
+    const doc = { branches: branches.map(reviveMap), metadata: meta };
+    return tag === undefined ? { doc, line } : { doc, line, tag };
   } catch {
     problem(`parse cache entry ${entryPath} is damaged; ignored`);
     return undefined;
   }
 }
 
-/** Writes an entry atomically (private temp file, then rename); a failure is only reported. */
-async function writeEntry(entryPath: string, key: CacheKey, doc: ParsedDocument, problem: (what: string) => void): Promise<void> {
+/**
+ * Writes an entry (its JSON line, then the memo tag when given) atomically: private temp file,
+ * then rename. Returns false after a failure, which is only reported.
+ */
+async function writeEntry(entryPath: string, line: string, tag: string | undefined, problem: (what: string) => void): Promise<boolean> {
   const temp = `${entryPath}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    const metadata = doc.metadata === undefined ? null : serializeNode(doc.metadata);
-    const text = JSON.stringify({ v: CACHE_VERSION, key, branches: doc.branches.map(serializeNode), metadata });
+    const text = tag === undefined ? line : `${line}\n${tag}\n`;
     const handle = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
     try {
       await handle.writeFile(text);
@@ -158,9 +233,11 @@ async function writeEntry(entryPath: string, key: CacheKey, doc: ParsedDocument,
       await handle.close();
     }
     await rename(temp, entryPath);
+    return true;
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     problem(`parse cache entry ${entryPath} not written (${(err as { code?: string }).code ?? 'error'})`);
+    return false;
   }
 }
 

@@ -147,7 +147,7 @@ describe('parse cache', () => {
     ['wrong node type', (t: string) => t.replace('"type":"int"', '"type":"bogus"')],
     ['entry in a list', (t: string) => t.replace('"items":[{"type":"str","value":"a"}', '"items":[{"type":"entry","key":"k","value":{"type":"null"}}')],
     ['float not text', (t: string) => t.replace('"value":"3.141592653589793"', '"value":{}')],
-    ['older version', (t: string) => t.replace('"v":1', '"v":0')],
+    ['older version', (t: string) => t.replace(/"v":\d+/, '"v":0')],
   ])('ignores and rewrites a damaged entry (%s)', async (_name, damage) => {
     const p = counting();
     await cache().load(file, readFileSync(file), 'yaml', p.parse);
