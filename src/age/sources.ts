@@ -90,7 +90,10 @@ export function createIdentityProvider(options: IdentityProviderOptions): Source
   const uid = options.uid ?? safeUid();
   const verbose = options.verbose ?? (() => {});
   const ctx: ContentContext = {
-    interactive: options.interactive,
+    // Read when a passphrase is needed, not before: the launcher's probe loads node:tty (perf, issue 7).
+    get interactive() {
+      return options.interactive;
+    },
     askPassphrase: options.askPassphrase ?? (async (prompt) => (await import('./tty-prompt.js')).promptHidden(prompt)),
     notes: options.notes,
   };

@@ -1,5 +1,4 @@
 // Starts the planned child: execve where Node has it (nothing stays resident), else spawn and supervise. The only place with launch signal handling.
-import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { LaunchPlan } from '../launch/plan.js';
@@ -67,7 +66,9 @@ function finishLike(code: number | null, signal: NodeJS.Signals | null): void {
  * terminal's SIGINT/SIGQUIT ignored here (the child gets them from the terminal), SIGTERM, SIGHUP,
  * SIGUSR1 and SIGUSR2 forwarded, job-control signals left alone so both stop and resume together.
  */
-function supervise(plan: LaunchPlan): Promise<void> {
+async function supervise(plan: LaunchPlan): Promise<void> {
+  // Loaded only here: with execve (Node ≥ 22.15) a launch never needs node:child_process (perf, issue 7).
+  const { spawn } = await import('node:child_process');
   return new Promise<void>(() => {
     const child = spawn(plan.file, plan.argv.slice(1), {
       argv0: plan.argv[0] ?? plan.file,

@@ -1,7 +1,7 @@
 // `with-secrets [OPTIONS] CMD [ARGS…]` and `with-secrets run [OPTIONS] -- CMD [ARGS…]`: the launch fast path, no commander.
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { isatty } from 'node:tty';
 import { WithSecretsError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { EXIT, launchExitCodeFor } from './exit-codes.js';
@@ -135,7 +135,11 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
     env: ctx.env,
     homeDir,
     baseDir: dirname(config.path),
-    interactive: isatty(0) || isatty(2),
+    // Asked only when a passphrase is needed: node:tty loads node:net, which a launch otherwise never needs (perf, issue 7).
+    get interactive() {
+      const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+      return isatty(0) || isatty(2);
+    },
     notes: note,
     ...(specs === undefined ? {} : { specs }),
     ...(opts.verbose ? { verbose: note } : {}),

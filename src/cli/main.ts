@@ -1,7 +1,6 @@
 // The bin entry: the only code that reads process.argv, installs signal handlers and exits.
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isatty } from 'node:tty';
 import { cli } from './cli.js';
 import type { CliContext, OutputStream } from './context.js';
 import { formatError } from './report.js';
@@ -12,11 +11,13 @@ process.on('SIGUSR1', () => {});
 
 /**
  * stderr as plain synchronous writes to fd 2. process.stderr would put a pipe into non-blocking
- * mode (and reopen a terminal), and a child started by execve inherits that; `node:stream` is
- * loaded only when something is written.
+ * mode (and reopen a terminal), and a child started by execve inherits that; `node:stream` and
+ * `node:tty` (which loads `node:net`) are loaded only when something is written.
  */
 function fdWriter(fd: number): OutputStream {
-  const { Writable } = createRequire(import.meta.url)('node:stream') as typeof import('node:stream');
+  const req = createRequire(import.meta.url);
+  const { Writable } = req('node:stream') as typeof import('node:stream');
+  const { isatty } = req('node:tty') as typeof import('node:tty');
   const w = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       try {
