@@ -3,9 +3,14 @@ import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync, createDecip
 import type { Stanza } from 'age-encryption';
 import { decodeBech32, encodeBech32 } from './bech32.js';
 
-/** DER prefixes that turn 32 raw bytes into an X25519 PKCS#8 private key / SPKI public key (RFC 8410). */
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+/**
+ * Raw X25519 keys enter and leave node:crypto as JWK (RFC 8037 OKP): Node makes those keys from the
+ * raw bytes directly, while DER (PKCS#8/SPKI) goes through OpenSSL 3's decoder framework, whose
+ * first use costs ~1.5 ms of a launch (perf, issue 7). For a private JWK Node checks only that `x`
+ * is a string and uses `d`.
+ */
+const jwkPrivate = (raw: Uint8Array) => ({ kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: '' });
+const jwkPublic = (raw: Uint8Array) => ({ kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') });
 const X25519_LABEL = Buffer.from('age-encryption.org/v1/X25519');
 const FILE_KEY_SIZE = 16;
 const TAG_SIZE = 16;
@@ -28,7 +33,7 @@ export function decodeBase64NoPad(s: string): Buffer | null {
 
 /** Raw 32-byte X25519 public key of a KeyObject. */
 function rawPublicKey(key: KeyObject): Buffer {
-  return (createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer).subarray(SPKI_PREFIX.length);
+  return Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x ?? '', 'base64url');
 }
 
 /** Decrypts a ChaCha20-Poly1305 message (ciphertext ‖ tag) with a zero nonce, or returns null on a bad tag. */
@@ -63,11 +68,9 @@ export class X25519Identity {
     if (!secret.startsWith('AGE-SECRET-KEY-1')) return null;
     const decoded = decodeBech32(secret);
     if (decoded === null || decoded.prefix !== 'age-secret-key-' || decoded.bytes.length !== 32) return null;
-    const der = Buffer.concat([PKCS8_PREFIX, decoded.bytes]);
     try {
-      return new X25519Identity(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+      return new X25519Identity(createPrivateKey({ key: jwkPrivate(decoded.bytes), format: 'jwk' }));
     } finally {
-      der.fill(0);
       decoded.bytes.fill(0);
     }
   }
@@ -103,7 +106,7 @@ export class X25519Identity {
       if (share === null || share.length !== 32) throw new MalformedStanzaError('bad share');
       let shared: Buffer;
       try {
-        const peer = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, share]), format: 'der', type: 'spki' });
+        const peer = createPublicKey({ key: jwkPublic(share), format: 'jwk' });
         shared = diffieHellman({ privateKey: this.#privateKey, publicKey: peer });
       } catch (cause) {
         // OpenSSL refuses a low-order share (all-zero shared secret).
