@@ -1,6 +1,6 @@
 // Refuses key files that someone else could have written, and warns about ones others can read.
-import { open, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+// Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
+import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { WithSecretsError, errnoCode } from '../errors.js';
 import { checkPathSafety } from '../fs/path-safety.js';
 
@@ -41,9 +41,9 @@ export interface KeyFileRead {
  */
 export async function readKeyFile(path: string, uid: number | undefined, maxBytes = 1024 * 1024): Promise<KeyFileRead | undefined> {
   await checkPathSafety(path, uid);
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -51,16 +51,16 @@ export async function readKeyFile(path: string, uid: number | undefined, maxByte
     throw new WithSecretsError('io', `${path}: cannot open (${code ?? 'error'})`, { cause: e });
   }
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw new WithSecretsError('io', `${path}: not a regular file`);
     const finding = checkKeyFileMode(path, st, uid);
     if (st.size > maxBytes) throw new WithSecretsError('identity-invalid', `${path}: larger than ${maxBytes} bytes, not a key file`);
-    const bytes = await fh.readFile();
+    const bytes = readFileSync(fd);
     return finding.warning === undefined ? { bytes } : { bytes, warning: finding.warning };
   } catch (e) {
     if (e instanceof WithSecretsError) throw e;
     throw new WithSecretsError('io', `${path}: cannot read (${errnoCode(e) ?? 'error'})`, { cause: e });
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

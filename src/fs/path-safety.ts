@@ -1,6 +1,6 @@
 // Refuses a key or secret path that passes through a directory another user could change (and so swap the file).
-import { lstat, realpath } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+// Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { join, parse, resolve, sep } from 'node:path';
 import { errnoCode, WithSecretsError } from '../errors.js';
 
@@ -47,7 +47,7 @@ async function checkChain(path: string, abs: string, uid: number): Promise<void>
     if (known.has(dir)) continue;
     let st: Stats;
     try {
-      st = await lstat(dir);
+      st = lstatSync(dir);
     } catch (e) {
       // A missing directory: the read that follows reports it.
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return;
@@ -58,7 +58,12 @@ async function checkChain(path: string, abs: string, uid: number): Promise<void>
     if (checkDir(path, dir, st, uid) === 'sticky') {
       // In a sticky world-writable directory the next entry must be ours (or root's), or someone else made it.
       const next = dirs[i + 1] ?? abs;
-      const entry = await lstat(next).catch(() => undefined);
+      let entry: Stats | undefined;
+      try {
+        entry = lstatSync(next);
+      } catch {
+        entry = undefined;
+      }
       if (entry !== undefined && entry.uid !== uid && entry.uid !== 0) refuse(path, next, `was made by another user (uid ${entry.uid}) in the shared directory ${dir}`, 'keep keys and secrets in a directory of your own');
       continue;
     }
@@ -77,7 +82,8 @@ export async function checkPathSafety(path: string, uid: number | undefined): Pr
   await checkChain(path, abs, uid);
   let real: string;
   try {
-    real = await realpath(abs);
+    // The native realpath(3), as fs/promises uses: realpathSync's JS version lstats every component.
+    real = realpathSync.native(abs);
   } catch {
     return;
   }

@@ -1,5 +1,6 @@
 // The real readers behind secret references: sops documents, age files, plaintext files and the keyring, loaded lazily.
-import { readFile } from 'node:fs/promises';
+// Synchronous read: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
+import { readFileSync } from 'node:fs';
 import type { IdentityProvider } from '../age/provider.js';
 import { errnoCode, WithSecretsError } from '../errors.js';
 import { lookupPath, parseKeyPath } from '../sops/key-path.js';
@@ -19,7 +20,7 @@ export interface SecretReaderOptions {
 /** Reads a file once, turning errno failures into errors that name the file. */
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return readFileSync(path);
   } catch (cause) {
     const code = errnoCode(cause);
     if (code === 'ENOENT') throw new WithSecretsError('io', `${path}: file not found`, { cause, hint: 'check the path in the config' });

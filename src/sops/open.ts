@@ -1,5 +1,6 @@
 // Opens a sops file: read once, parse, unwrap the data key, decrypt every document, verify the MAC (or its memo), then return.
-import { readFile as fsReadFile } from 'node:fs/promises';
+// Synchronous read: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
+import { readFileSync } from 'node:fs';
 import { errnoCode, WithSecretsError } from '../errors.js';
 import type { IdentityProvider } from '../age/provider.js';
 import { unwrapDataKey } from './data-key.js';
@@ -56,7 +57,7 @@ export interface OpenedSopsFile {
 
 async function readText(path: string, readFile: ((path: string) => Promise<string>) | undefined): Promise<string> {
   try {
-    return readFile ? await readFile(path) : await fsReadFile(path, 'utf8');
+    return readFile ? await readFile(path) : readFileSync(path, 'utf8');
   } catch (cause) {
     if (cause instanceof WithSecretsError) throw cause;
     const code = errnoCode(cause);

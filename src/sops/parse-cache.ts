@@ -1,7 +1,7 @@
 // A cache of parsed, still-encrypted sops documents (never a decrypted value), so a launch reads JSON instead of parsing YAML.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+// Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
+import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Comment, Entry, MapNode, Node } from './tree.js';
 
@@ -140,7 +140,7 @@ function serializeDocument(key: CacheKey, doc: ParsedDocument): string {
 /** The key of `content` as read from `path`, or undefined when the file changed under us (then nothing is cached). */
 async function keyOf(path: string, content: Uint8Array | string, format: string): Promise<CacheKey | undefined> {
   try {
-    const st = await stat(path);
+    const st = statSync(path);
     // Text that is not valid UTF-8 re-encodes to another length: such a file is simply not cached.
     const size = typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.length;
     if (!st.isFile() || st.size !== size) return undefined;
@@ -154,13 +154,13 @@ async function keyOf(path: string, content: Uint8Array | string, format: string)
 /** Makes the directory 0700 and checks it is ours and not a symlink; false means: do not write. */
 async function prepareDir(dir: string, uid: number, problem: (what: string) => void): Promise<boolean> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const st = await lstat(dir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
     if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) {
       problem(`parse cache ${dir} is not a directory of this user; not used`);
       return false;
     }
-    if ((st.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+    if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
     return true;
   } catch (err) {
     problem(`parse cache ${dir} cannot be created (${(err as { code?: string }).code ?? 'error'}); not used`);
@@ -180,16 +180,16 @@ async function readEntry(
 ): Promise<{ doc: ParsedDocument; line: string; tag?: string } | undefined> {
   let text: string;
   try {
-    const handle = await open(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    const fd = openSync(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     try {
-      const st = await handle.stat();
+      const st = fstatSync(fd);
       if (!st.isFile() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) {
         problem(`parse cache entry ${entryPath} is not private to this user; ignored`);
         return undefined;
       }
-      text = await handle.readFile('utf8');
+      text = readFileSync(fd, 'utf8');
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch {
     return undefined;
@@ -226,16 +226,20 @@ async function writeEntry(entryPath: string, line: string, tag: string | undefin
   const temp = `${entryPath}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const text = tag === undefined ? line : `${line}\n${tag}\n`;
-    const handle = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    const fd = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
     try {
-      await handle.writeFile(text);
+      writeFileSync(fd, text);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(temp, entryPath);
+    renameSync(temp, entryPath);
     return true;
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* nothing to remove */
+    }
     problem(`parse cache entry ${entryPath} not written (${(err as { code?: string }).code ?? 'error'})`);
     return false;
   }
