@@ -12,6 +12,11 @@ const AAD = 'openai:api_key:';
 /** sops' own pattern, the reference on inputs short enough for a backtracking engine. */
 const REFERENCE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
 
+/** Well-formed values whose fields hold the delimiters themselves: where a greedy match must split. */
+const b64ish = fc.constantFrom('AA==', 'AAAA', 'QUJD', ',iv:AA==', 'AA==,tag:AA==', 'AA==,type:str]', '', 'A', 'AA==]');
+const encFields = fc
+  .tuple(b64ish, b64ish, b64ish, fc.constantFrom('str', 'int', 'str]x', 'bytes,type:str', '', ']'), fc.constantFrom(']', ']]', '', ']\n]'))
+  .map(([d, iv, tag, type, end]) => `ENC[AES256_GCM,data:${d},iv:${iv},tag:${tag},type:${type}${end}`);
 const encPieces = fc
   .array(fc.constantFrom(',iv:', ',tag:', ',type:', ']', 'A', 'AA==', 'str', '\n', '\r', ',', ':', 'x'), { maxLength: 14 })
   .map((p) => `ENC[AES256_GCM,data:${p.join('')}`);
@@ -21,7 +26,7 @@ describe('value codec (fuzz)', () => {
   it('parseEncryptedValue agrees with sops’ pattern (greedy groups) on every short input', { timeout: budget(n1) }, async () => {
     await fuzz({
       name: 'value-codec/parse-vs-reference',
-      arb: fc.oneof(encPieces, tokenText),
+      arb: fc.oneof({ weight: 3, arbitrary: encFields }, encPieces, tokenText),
       numRuns: n1,
       allowed: ['malformed'],
       run: (text) => {
