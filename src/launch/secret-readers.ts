@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { IdentityProvider } from '../age/provider.js';
 import { errnoCode, WithSecretsError } from '../errors.js';
+import { checkPathSafety } from '../fs/path-safety.js';
 import { lookupPath, parseKeyPath } from '../sops/key-path.js';
 import { createParseCache, parseCacheDir, type ParseCache } from '../sops/parse-cache.js';
 import type { MapNode, Node } from '../sops/tree.js';
@@ -15,6 +16,8 @@ export interface SecretReaderOptions {
   readonly readKeyring: (name: string) => Promise<string>;
   /** Where the parse cache of sops documents lives (`$XDG_CACHE_HOME`, else `homeDir/.cache`); without it, no cache. */
   readonly parseCache?: { readonly env: Readonly<Record<string, string | undefined>>; readonly homeDir: string };
+  /** Secret files are refused when a directory on their path can be changed by another user than this one and root; default: the current user. */
+  readonly uid?: number;
 }
 
 /** Reads a file once, turning errno failures into errors that name the file. */
@@ -35,8 +38,14 @@ export function createSecretReaders(options: SecretReaderOptions): SecretReaders
   // The parse cache lets a launch read JSON instead of loading the YAML parser (perf, issue 7).
   const where = options.parseCache;
   const cache: ParseCache | undefined = where === undefined ? undefined : createParseCache({ dir: parseCacheDir(where.env, where.homeDir) });
+  const uid = options.uid ?? (typeof process.getuid === 'function' ? process.getuid() : undefined);
+  const readChecked = async (path: string): Promise<Uint8Array> => {
+    await checkPathSafety(path, uid);
+    return readBytes(path);
+  };
   return {
     async openSops(file, format, wanted) {
+      await checkPathSafety(file, uid);
       const { openSopsFile } = await import('../sops/open.js');
       const opened = await openSopsFile(file, {
         identities: options.identities,
@@ -51,11 +60,11 @@ export function createSecretReaders(options: SecretReaderOptions): SecretReaders
       return lookupKeySync(branches, key, file);
     },
     async decryptAge(file) {
-      const bytes = await readBytes(file);
+      const bytes = await readChecked(file);
       const { decryptAgeFile } = await import('../age/decrypt-age-file.js');
       return decryptAgeFile(bytes, file, options.identities);
     },
-    readFile: readBytes,
+    readFile: readChecked,
     readKeyring: options.readKeyring,
   };
 }

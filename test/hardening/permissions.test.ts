@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WithSecretsError } from '../../src/errors.js';
 import { checkPathSafety } from '../../src/fs/path-safety.js';
 import { makeWorld, runCli } from '../e2e/launch-harness.js';
+import { makeSopsFile } from '../helpers/sops-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-perm-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -92,6 +93,28 @@ describe('key files through the CLI', () => {
       const writable = await runCli(['perm-child'], { env: w.env() });
       expect(writable.code).toBe(125);
       expect(writable.stderr).toMatch(/writable by (group|others), refused/);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
+
+describe('secret files through the CLI', () => {
+  it('a secrets file in a world-writable directory is refused; a private one works', async () => {
+    const w = makeWorld();
+    try {
+      const shared = join(w.root, 'shared');
+      mkdirSync(shared);
+      const secrets = (await makeSopsFile({ dir: shared, name: 's.yaml', plain: 'tok: v2\n', recipients: [w.recipient] })).path;
+      const child = w.exe(w.bin, 'perm-child2', '#!/bin/sh\nprintf "%s" "$T"\n');
+      w.config({ version: 1, sopsFile: secrets, profiles: { 'perm-child2': { command: child, env: { T: 'tok' } } } });
+      const ok = await runCli(['perm-child2'], { env: w.env() });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe('v2');
+      chmodSync(shared, 0o777);
+      const bad = await runCli(['perm-child2'], { env: w.env() });
+      expect(bad.code).toBe(125);
+      expect(bad.stderr).toContain(`${secrets}: refused, the directory ${shared} is writable by others`);
     } finally {
       w.cleanup();
     }
