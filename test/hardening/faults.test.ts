@@ -12,6 +12,7 @@ let dir = '';
 let secrets = '';
 
 const haveStrace = spawnSync('strace', ['-V']).status === 0;
+if (!haveStrace) console.warn('faults: strace is not installed; skipping the SIGKILL-at-each-step test (apt-get install strace)');
 function canMount(): boolean {
   const probe = join(w.root, 'mount-probe');
   mkdirSync(probe, { recursive: true });
