@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real: age, shells, Nix, a Secret Service and its tools, ptys.
 packages=(age zsh fish nix-bin gnome-keyring dbus libsecret-1-dev libsecret-tools pkg-config
-  tmux util-linux openssh-client shellcheck python3 make g++ procps time)
+  tmux util-linux openssh-client shellcheck python3 make g++ procps time strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
