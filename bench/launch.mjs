@@ -75,7 +75,14 @@ function timeOnce(cmd) {
  * on a shared machine it varies far less than the wall clock.
  */
 function cpuOnce(cmd) {
-  const r = spawnSync('bash', ['-c', '"$@" </dev/null >/dev/null 2>&1; s=$?; times; exit $s', 'bench', ...cmd.argv], { env: cmd.env, cwd: cmd.cwd, encoding: 'utf8' });
+  // --norc and stdin not a socket: Debian's bash sources ~/.bashrc when stdin is a socket (as if run by
+  // sshd), and that file's children (pyenv init here: ~110 ms) would count as the command's CPU time.
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', '"$@" </dev/null >/dev/null 2>&1; s=$?; times; exit $s', 'bench', ...cmd.argv], {
+    env: cmd.env,
+    cwd: cmd.cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.status !== 0) throw new Error(`${cmd.label}: exit ${r.status ?? r.signal} under bash`);
   const children = r.stdout.trim().split('\n').pop().split(/\s+/);
   const ms = (t) => {
@@ -255,10 +262,24 @@ building this; each step on top of the previous one:
 | parse cache of the still-encrypted document | ±0 | since the YAML store's fast reader: 1,000 keys 131 → 112 ms, 10 MB 878 → 759 ms |
 | value codec without extra copies | — | 10 MB: 816 → 736 ms |
 | Node 22's \`module.enableCompileCache\` | ±0 on launch | covers the vendor files only (\`--help\` loads commander) |
+| verified-MAC memo in the parse-cache entry (src/sops/mac-memo.ts, SECURITY.md) | ±0 | 1,000 keys: 99 → 55 ms; 10 MB: ~750 → ~240 ms wall. After a full MAC check, an HMAC under HKDF(data key) over the file's SHA-256, the stored parse's SHA-256 and the path; a launch on the same bytes decrypts only the values the profile names |
+| node:tty (and node:net) only when needed; node:child_process only on the spawn path | ~−1 ms (22: ~−2 ms) | with execve a launch loads no net, tty, dgram or child_process |
+| X25519 keys into node:crypto as JWK, not PKCS#8/SPKI DER | ~−1.5 ms | OpenSSL 3's DER decoder framework is slow on first use; the JWK path builds the key from raw bytes |
+| the CLI bundle as pure ASCII | ~−1 ms | a \`…\` in a kept comment made V8 hold the 430 KB source as a two-byte string |
+| no node:fs/promises on the launch path | ~−0.8 ms | it loads readline, fs watchers and more; the launch uses synchronous fs calls |
 
-Not reached: 1.5× on the 10-secret launch and 2× on 1,000 keys. On Node 20 spawning the child alone costs ~6 ms
-(≈ 0.25× of \`node -e 0\`); the 1,000-key case decrypts every value (the MAC needs all of them) at ~45 µs each in
-cold code.
+The five new rows together, measured as the wrapper's own CPU time up to execve/spawn (30 alternating runs against
+the previous build, loaded machine): Node 20 min 51.3 → 44.7 ms, Node 22 min 44.0 → 38.7 ms (p25 61.9 → 58.9 and
+51.6 → 42.5 ms). In the table: 10 secrets 53 → 45 ms CPU on Node 20, 44 → 38 ms on Node 22; 1,000 keys 103 → 50 and 82 → 42 ms.
+
+Not reached: 1.5× on the 10-secret launch (Node 22 1.7×, Node 20 2.1×), 2× on 1,000 keys on Node 20 (2.3×; Node 22
+passes at 1.9×), and 10× on dotenvx by wall time (9.0–9.2×; by CPU time 10.7–11.4×, a pass). What a warm 10-secret launch still spends above \`node -e 0\`
+(\`--cpu-prof\`, Node 22): node:crypto with the stream modules it loads itself, ~4–5 ms; deserialising the V8 code
+cache of the bundle (\`new vm.Script\`, ~260 KB), ~4–5 ms; first use of OpenSSL (X25519 key import, first hash and
+cipher), ~2–3 ms; one or two young-generation GCs, ~2 ms; our own cold JavaScript (config validation, key file,
+unwrap, decrypting and walking the tree), ~5 ms. On Node 20, starting the child with spawn (node:child_process and
+the wait) adds ~5 ms. None of these has a clean lever left: the code cache already saves ~15 ms over compiling, and
+a startup snapshot needs a node flag the bin cannot pass.
 
 ## Reproduce
 
