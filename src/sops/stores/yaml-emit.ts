@@ -33,6 +33,24 @@ export function emitYamlScalar(value: Scalar): string {
 const SPACES: string[] = [];
 const spaces = (n: number): string => (SPACES[n] ??= ' '.repeat(n));
 
+/**
+ * The column for comments above the first item of a collection whose first line starts with
+ * `firstPrefix`: its own indentation when that prefix is only spaces, else the column of the
+ * outermost `-` on that line. yaml.v3 writes the head comment of a map or list that is a list
+ * element above that element's `-`, at the list's column; for a collection that is the first
+ * element of a list that is itself a list element (`- - k: v`) it writes the comment after the
+ * outer `-` (`- # c`), where neither of our readers (nor a person) can tell which node it is for.
+ * Above the outermost `-` is the one unambiguous place: a comment there is read as a head comment
+ * of that outer element, the same place sops' store gives comments that start a list element. A
+ * comment at an inner `-` column would instead be read as the foot comment of the previous
+ * element when that element is a collection at that column.
+ */
+function leadCommentColumn(firstPrefix: string): number {
+  let n = 0;
+  while (firstPrefix.charCodeAt(n) === 0x20) n++;
+  return n;
+}
+
 class YamlWriter {
   readonly out: string[] = [];
 
@@ -57,8 +75,7 @@ class YamlWriter {
     let head: string[] = [];
     let inline: string[] = [];
     let first = true;
-    // The first item of a collection that is itself a list element shares the line of that `-`: comments go above it, at its column.
-    const commentCol = firstPrefix === spaces(indent) ? indent : firstPrefix.length - 2;
+    const commentCol = leadCommentColumn(firstPrefix);
     for (const item of items) {
       if (item.type === 'comment') {
         (item.inline === true ? inline : head).push(item.value);
@@ -85,20 +102,20 @@ class YamlWriter {
     let head: string[] = [];
     let inline: string[] = [];
     let first = true;
-    // The first item of a collection that is itself a list element shares the line of that `-`: comments go above it, at its column.
-    const commentCol = firstPrefix === spaces(indent) ? indent : firstPrefix.length - 2;
+    const commentCol = leadCommentColumn(firstPrefix);
     for (const item of items) {
       if (item.type === 'comment') {
         (item.inline === true ? inline : head).push(item.value);
         continue;
       }
-      for (const c of head) this.out.push(`${spaces(first ? commentCol : indent)}#${c}\n`);
+      const above = spaces(first ? commentCol : indent);
+      for (const c of head) this.out.push(`${above}#${c}\n`);
       head = [];
       const prefix = first ? firstPrefix : spaces(indent);
       first = false;
       if ((item.type === 'map' || item.type === 'list') && item.items.some((i) => i.type !== 'comment')) {
         // A collection inside `- ` starts on the same line, two columns in.
-        for (const c of inline) this.out.push(`${spaces(indent)}#${c}\n`);
+        for (const c of inline) this.out.push(`${above}#${c}\n`);
         if (item.type === 'map') this.map(item.items, indent + 2, `${prefix}- `);
         else this.seq(item.items, indent + 2, `${prefix}- `);
       } else {
