@@ -5,6 +5,7 @@ import { WithSecretsError, errnoCode } from '../errors.js';
 import type { IdentityProvider } from '../age/provider.js';
 import { refuseNixStore, removeStaleTempFiles, resolveWriteTarget, writeFileAtomic } from '../fs/atomic-write.js';
 import { acquireFileLock, type FileLock } from '../fs/file-lock.js';
+import { checkPathSafety } from '../fs/path-safety.js';
 import { DATA_KEY_SIZE, wrapDataKey } from './data-key.js';
 import { encryptBranches } from './encrypt.js';
 import { compileRules, type EncryptionRules } from './encryption-rules.js';
@@ -99,8 +100,15 @@ export async function updateSopsFile(
   }
 }
 
-/** Resolves `path` and takes its writer lock; cleans up what a killed writer left. */
+/** This process's uid, or undefined where there are no POSIX ids (the directory check is then skipped). */
+const currentUid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
+
+/**
+ * Resolves `path` and takes its writer lock; cleans up what a killed writer left. A path through a
+ * directory another user could change is refused first: they could swap the file we re-encrypt.
+ */
 export async function lockForWrite(path: string, options: Pick<WriteOptions, 'lockTimeoutMs' | 'nixStoreDir' | 'signal'>): Promise<{ target: string; lock: FileLock }> {
+  await checkPathSafety(path, currentUid());
   const target = await resolveWriteTarget(path);
   refuseNixStore(target, path, options.nixStoreDir);
   const lock = await acquireFileLock(target, {
@@ -170,6 +178,7 @@ export interface NewFileSpec {
  * never over an existing file (`exists`). Nothing is left behind on failure.
  */
 export async function createSopsFile(path: string, spec: NewFileSpec, options: Pick<WriteOptions, 'indent' | 'now' | 'nixStoreDir'> = {}): Promise<string> {
+  await checkPathSafety(path, currentUid());
   const text = await encryptNewDocument(path, spec, options);
   return writeFileAtomic(path, text, { exclusive: true, ...(options.nixStoreDir === undefined ? {} : { nixStoreDir: options.nixStoreDir }) });
 }

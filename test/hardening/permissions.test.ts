@@ -1,5 +1,5 @@
 // Permissions: key files others can write are refused, readable ones warned; key paths through directories another user can change are refused.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,29 @@ describe('secret files through the CLI', () => {
       const bad = await runCli(['perm-child2'], { env: w.env() });
       expect(bad.code).toBe(125);
       expect(bad.stderr).toContain(`${secrets}: refused, the directory ${shared} is writable by others`);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
+
+describe('secret files written by the CLI', () => {
+  it('secret set and rotate refuse a file in a world-writable directory and leave it byte-identical', async () => {
+    const w = makeWorld();
+    try {
+      const shared = join(w.root, 'shared-w');
+      mkdirSync(shared);
+      const secrets = (await makeSopsFile({ dir: shared, name: 's.yaml', plain: 'tok: v3\n', recipients: [w.recipient] })).path;
+      const ok = await runCli(['secret', 'set', '--file', secrets, 'other'], { env: w.env(), input: 'x\n' });
+      expect(ok.code, ok.stderr).toBe(0);
+      chmodSync(shared, 0o777);
+      const before = readFileSync(secrets);
+      for (const args of [['secret', 'set', '--file', secrets, 'more'], ['rotate', '--file', secrets]]) {
+        const bad = await runCli(args, { env: w.env(), input: 'y\n' });
+        expect(bad.code, bad.stderr).toBe(9);
+        expect(bad.stderr).toContain(`${secrets}: refused, the directory ${shared} is writable by others`);
+        expect(readFileSync(secrets).equals(before)).toBe(true);
+      }
     } finally {
       w.cleanup();
     }
