@@ -41,7 +41,9 @@ function once<T>(): (key: string, load: () => Promise<T>) => Promise<T> {
 /** Adds "for VAR in profile P" to an error from a reader, keeping its code and hint. */
 function inContext(e: unknown, what: string): unknown {
   if (!(e instanceof WithSecretsError)) return e;
-  return new WithSecretsError(e.code, `${e.message} (needed for ${what})`, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
+  // A multi-line report (no identity: recipients and sources) gets the context as its own last line.
+  const message = e.message.includes('\n') ? `${e.message}\n  needed for ${what}` : `${e.message} (needed for ${what})`;
+  return new WithSecretsError(e.code, message, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
 }
 
 /** Describes a reference for `--dry-run` and errors: where it comes from, never the value. */
