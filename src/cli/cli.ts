@@ -1,57 +1,19 @@
-// Decides between the launch fast path (`with-secrets CMD …`, `with-secrets run -- CMD …`) and the management commands.
+// Runs the launch fast path (`with-secrets CMD …`, `with-secrets run -- CMD …`) or the management commands, as route.ts decides.
 import type { CliContext } from './context.js';
 import type { Outcome } from './outcome.js';
-import { isSubcommand } from './subcommands.js';
-
-/** Global options that take a value, so the first non-option word (CMD) can be found without commander. */
-const OPTIONS_WITH_VALUE = new Set(['-c', '--config', '-p', '--profile']);
-
-const HELP = new Set(['-h', '--help', '-V', '--version']);
-
-/** Options only the launcher has (commander's top level does not know them). */
-const LAUNCHER_ONLY = new Set(['-p', '--profile', '--keep-existing', '--pristine', '-n', '--dry-run']);
-
-/** Index of the first argument that is not a global option, or -1. */
-function firstCommandIndex(args: readonly string[]): number {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') return i + 1 < args.length ? i + 1 : -1;
-    if (!a.startsWith('-') || a === '-') return i;
-    if (OPTIONS_WITH_VALUE.has(a)) i++;
-  }
-  return -1;
-}
-
-/** True when `run`'s own options (before `--` or CMD) ask for help, which commander prints. */
-function runWantsHelp(args: readonly string[], runAt: number): boolean {
-  for (let i = runAt + 1; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--' || !a.startsWith('-')) return false;
-    if (HELP.has(a)) return true;
-    if (OPTIONS_WITH_VALUE.has(a)) i++;
-  }
-  return true; // `with-secrets run` alone: show run's help rather than a bare usage error
-}
+import { routeArgs } from './route.js';
 
 /**
  * Runs with-secrets on `args` (argv without node and the script) and returns what to do:
  * exit with a code, or launch a child. Touches nothing but `ctx`. Launches never load commander.
  */
 export async function cli(args: readonly string[], ctx: CliContext): Promise<Outcome> {
-  const at = firstCommandIndex(args);
-  const word = at >= 0 ? args[at]! : undefined;
-  const afterDashDash = at > 0 && args[at - 1] === '--';
-  const wantsHelp = args.slice(0, at >= 0 ? at : args.length).some((a) => HELP.has(a));
-  if (word === 'run' && !afterDashDash && !wantsHelp && !runWantsHelp(args, at)) {
-    const { runLaunch } = await import('./launch-command.js');
-    return runLaunch(args, at, ctx, 'run');
-  }
-  // Launcher options without a CMD (`with-secrets --profile gh`): the launcher says what is missing.
-  const launcherOnly = word === undefined && !wantsHelp && args.some((a) => LAUNCHER_ONLY.has(a.split('=')[0]!));
-  if (!launcherOnly && (word === undefined || wantsHelp || (isSubcommand(word) && !afterDashDash))) {
+  const route = routeArgs(args);
+  if (route.kind === 'program') {
+    // The launch bundle (scripts/build.mjs) has no program.js: the bin runs it only for launch routes.
     const { runProgram } = await import('./program.js');
     return runProgram(args, ctx);
   }
   const { runLaunch } = await import('./launch-command.js');
-  return runLaunch(args, at, ctx, 'launch');
+  return runLaunch(args, route.at, ctx, route.mode);
 }

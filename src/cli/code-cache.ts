@@ -40,11 +40,14 @@ function readEntry(path: string, uid: number): Buffer | undefined {
   }
 }
 
-/** Removes the entries of other builds for this Node (`prefix`), so upgrades do not pile up entries. */
-function removeStale(dir: string, prefix: string, keepPrefix: string): void {
+/**
+ * Removes the entries of other builds for this Node (`prefix`) and kind of run (`suffix`), so upgrades
+ * do not pile up entries; the other bundle's entries (another kind of run) stay.
+ */
+function removeStale(dir: string, prefix: string, suffix: string, keep: string): void {
   try {
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefix) && name.endsWith('.bin') && !name.startsWith(keepPrefix)) unlinkSync(join(dir, name));
+      if (name.startsWith(prefix) && name.endsWith(suffix) && name !== keep) unlinkSync(join(dir, name));
     }
   } catch {
     /* an optimisation only */
@@ -78,7 +81,8 @@ function writeEntry(path: string, data: Buffer): void {
  * when it was missing or rejected: at exit, or just before `process.execve` replaces the process,
  * so it holds every function the run compiled, not only the top level. `buildId` names the bundle's
  * content (the build computes it); V8 checks only the source's length before using cached code, so
- * an entry must never be found for other content. `variant` names the kind of run (see bin.ts).
+ * an entry must never be found for other content. `variant` names the kind of run (see bin.ts); each
+ * bundle file has its own.
  */
 export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number, buildId = '', variant = 'any'): void {
   const source = readFileSync(file, 'utf8');
@@ -91,9 +95,10 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, uid
     const prefix = `${process.version}-${process.arch}-`;
     const id = createHash('sha256').update(`${buildId}\0${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
     // `variant` keeps one entry per kind of run (a launch, other commands): each holds what its runs compile.
-    cachePath = join(cacheDir, `${prefix}${id}-${variant}.bin`);
+    const name = `${prefix}${id}-${variant}.bin`;
+    cachePath = join(cacheDir, name);
     cached = readEntry(cachePath, uid);
-    stale = () => removeStale(cacheDir, prefix, `${prefix}${id}-`);
+    stale = () => removeStale(cacheDir, prefix, `-${variant}.bin`, name);
   }
   // The wrapper Node's CommonJS loader puts around a file (Module.wrap).
   const body = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;

@@ -47,20 +47,23 @@ describe.skipIf(!existsSync(NODE22))('runWithCodeCache', () => {
     writeFileSync(file, "#!/usr/bin/env node\nconst p = require('node:path');\nprocess.stdout.write(p.basename(__filename) + ' ' + typeof module.exports + ' ' + (function f(x) { return x * 2; })(21));\n");
     const cacheDir = join(root, 'cache');
     mkdirSync(cacheDir, { mode: 0o700 });
-    // An entry of an older build for the same Node goes; one for another Node stays.
+    // An entry of an older build for the same Node and kind of run goes; one for another Node, or for
+    // another kind of run (the other bundle's), stays.
     const node22 = spawnSync(NODE22, ['-p', 'process.version + "-" + process.arch'], { encoding: 'utf8' }).stdout.trim();
     writeFileSync(join(cacheDir, `${node22}-oldbuild-any.bin`), 'x');
     writeFileSync(join(cacheDir, 'v1.0.0-x64-other.bin'), 'x');
+    writeFileSync(join(cacheDir, `${node22}-otherbundle-launch.bin`), 'x');
     const first = run(file, cacheDir);
     expect(first.stderr).toBe('');
     expect(first.stdout).toBe('prog.cjs object 42');
-    const entries = readdirSync(cacheDir).filter((f) => f.startsWith(node22));
+    expect(readdirSync(cacheDir)).toContain(`${node22}-otherbundle-launch.bin`);
+    const entries = readdirSync(cacheDir).filter((f) => f.startsWith(node22) && !f.includes('otherbundle'));
     expect(entries).toHaveLength(1);
     expect(entries[0]).not.toContain('oldbuild');
     expect(readdirSync(cacheDir)).toContain('v1.0.0-x64-other.bin');
     expect(statSync(join(cacheDir, entries[0]!)).mode & 0o777).toBe(0o600);
     const second = run(file, cacheDir);
     expect(second.stdout).toBe('prog.cjs object 42');
-    expect(readdirSync(cacheDir).filter((f) => f.startsWith(node22))).toEqual(entries);
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith(node22) && !f.includes('otherbundle'))).toEqual(entries);
   });
 });

@@ -96,6 +96,8 @@ describe.skipIf(!existsSync(META))('launch fast path: lazy loading and the parse
     const pkgs = packagesByOutput();
     // The detection works: `--help` goes through commander.
     expect(listLoaded(['--help']).flatMap((f) => [...(pkgs.get(f) ?? [])])).toContain('commander');
+    // `run --help` looks like a launch but is commander's: the bin must pick the whole CLI, not the launch bundle.
+    expect(listLoaded(['run', '--help']).flatMap((f) => [...(pkgs.get(f) ?? [])])).toContain('commander');
     launchAndListLoaded(1); // cold: fills the parse cache
     const loaded = launchAndListLoaded(2);
     expect(loaded.length).toBeGreaterThan(1);
@@ -103,6 +105,14 @@ describe.skipIf(!existsSync(META))('launch fast path: lazy loading and the parse
     expect(heavy).toEqual([]);
     // No file straight from node_modules either (keytar is external to the bundle).
     expect(loaded.filter((f) => f.includes('node_modules'))).toEqual([]);
+  });
+
+  it('builds the launch bundle without the commander program or any subcommand', () => {
+    const meta = JSON.parse(readFileSync(META, 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const launch = Object.keys(meta.outputs['dist/with-secrets-launch.cjs']?.inputs ?? {});
+    expect(launch).toContain('src/cli/launch-command.ts');
+    expect(launch.filter((f) => f === 'src/cli/program.ts' || f.startsWith('src/cli/commands/'))).toEqual([]);
+    expect(Object.keys(meta.outputs['dist/with-secrets-main.cjs']?.inputs ?? {})).toContain('src/cli/program.ts');
   });
 
   it('keeps only ciphertext in the parse cache (canary)', () => {

@@ -38,5 +38,10 @@ describe('npm pack', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('matched\n');
     expect(run.status).toBe(0);
+    // A launch runs dist/with-secrets-launch.cjs, every other command dist/with-secrets-main.cjs: both are shipped.
+    const version = spawnSync(bin, ['--version'], { env: { PATH: `${prefix}/bin:${process.env.PATH}`, HOME: scratch }, encoding: 'utf8' });
+    expect(version.stderr).toBe('');
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(version.status).toBe(0);
   }, 240_000);
 });

@@ -1,0 +1,26 @@
+// routeArgs: the one decision that picks both the bin's bundle (launch-only or whole CLI) and cli.ts's path.
+import { describe, expect, it } from 'vitest';
+import { routeArgs } from '../../src/cli/route.js';
+
+describe('routeArgs', () => {
+  it.each([
+    [['codex'], { kind: 'launch', at: 0, mode: 'launch' }],
+    [['--config', 'c.yaml', '--profile', 'gh', 'gh', 'pr'], { kind: 'launch', at: 4, mode: 'launch' }],
+    [['-p', 'run', 'tool'], { kind: 'launch', at: 2, mode: 'launch' }],
+    [['--', 'check'], { kind: 'launch', at: 1, mode: 'launch' }],
+    [['run', '--', 'codex'], { kind: 'launch', at: 0, mode: 'run' }],
+    [['run', '-p', 'gh', 'gh'], { kind: 'launch', at: 0, mode: 'run' }],
+    // Launcher-only options without CMD: the launcher reports what is missing.
+    [['--profile', 'gh'], { kind: 'launch', at: -1, mode: 'launch' }],
+    [['--dry-run'], { kind: 'launch', at: -1, mode: 'launch' }],
+  ])('%j is a launch', (args, route) => {
+    expect(routeArgs(args)).toEqual(route);
+  });
+
+  it.each([[[]], [['--help']], [['-V']], [['check']], [['-c', 'x', 'decrypt', 'f']], [['run']], [['run', '--help']], [['run', '-p', 'gh', '-h']], [['--help', 'codex']], [['--']], [['help', 'run']]])(
+    '%j goes to commander',
+    (args) => {
+      expect(routeArgs(args)).toEqual({ kind: 'program' });
+    },
+  );
+});
