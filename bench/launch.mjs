@@ -267,16 +267,24 @@ building this; each step on top of the previous one:
 | X25519 keys into node:crypto as JWK, not PKCS#8/SPKI DER | ~−1.5 ms | OpenSSL 3's DER decoder framework is slow on first use; the JWK path builds the key from raw bytes |
 | the CLI bundle as pure ASCII | ~−1 ms | a \`…\` in a kept comment made V8 hold the 430 KB source as a two-byte string |
 | no node:fs/promises on the launch path | ~−0.8 ms | it loads readline, fs watchers and more; the launch uses synchronous fs calls |
+| a launch-only bundle: a launch runs \`dist/with-secrets-launch.cjs\` (254 KB: no commander program, no subcommands), everything else \`dist/with-secrets-main.cjs\` (438 KB); \`src/cli/route.ts\` is the one decision the bin and cli.ts share | ~−1 ms (22: ~−1 ms) | reading the source plus deserialising the code cache (\`new vm.Script\`), in-process medians of 15 runs: Node 20 3.6 → 2.5 ms, Node 22 3.1 → 2.1 ms; cache entry 291 → 248 KB (22: 273 → 227 KB). 100 alternating rounds against the previous build, CPU median / p25: Node 20 47.0 / 44 → 46.5 / 43 ms (1,000 keys 53.0 / 49 → 51.0 / 48), Node 22 44.0 / 41 → 43.0 / 40 ms (48.5 / 46 → 48.0 / 44). GC unchanged: still one scavenge, since the source string lives in large-object space and the young generation sees the same allocations |
 
 The five new rows together, measured as the wrapper's own CPU time up to execve/spawn (30 alternating runs against
 the previous build, loaded machine): Node 20 min 51.3 → 44.7 ms, Node 22 min 44.0 → 38.7 ms (p25 61.9 → 58.9 and
 51.6 → 42.5 ms). In the table: 10 secrets 53 → 45 ms CPU on Node 20, 44 → 38 ms on Node 22; 1,000 keys 103 → 50 and 82 → 42 ms.
 
-Not reached: 1.5× on the 10-secret launch (Node 22 1.7×, Node 20 2.1×), 2× on 1,000 keys on Node 20 (2.3×; Node 22
-passes at 1.9×), and 10× on dotenvx by wall time (9.0–9.2×; by CPU time 10.7–11.4×, a pass). What a warm 10-secret launch still spends above \`node -e 0\`
+Not reached: 1.5× on the 10-secret launch (Node 22 1.61× wall, 1.67× CPU; Node 20 1.87× wall, 2.00× CPU), 2× on 1,000 keys
+on Node 20 (2.08× wall, 2.23× CPU; Node 22 passes at 1.74×), and 10× on dotenvx by wall time (8.9–9.5×; by CPU time 11.4–11.6×,
+a pass). The previous table (before the launch-only bundle, same machine): 10 secrets 2.09× / 1.69× wall, 2.05× / 1.73× CPU
+(Node 20 / 22); 1,000 keys 2.33× / 1.87× wall, 2.25× / 1.91× CPU. Most of that difference is the floor and run-to-run noise
+(two other 30-round runs of this build on a busier machine gave Node 20 10-secret CPU medians of 45.0 and 44.5 ms); the ~1 ms
+the launch-only bundle saves is the row above. What a warm 10-secret launch still spends above \`node -e 0\`
 (\`--cpu-prof\`, Node 22): node:crypto with the stream modules it loads itself, ~4–5 ms; deserialising the V8 code
-cache of the bundle (\`new vm.Script\`, ~260 KB), ~4–5 ms; first use of OpenSSL (X25519 key import, first hash and
-cipher), ~2–3 ms; one or two young-generation GCs, ~2 ms; our own cold JavaScript (config validation, key file,
+cache of the bundle (\`new vm.Script\`; ~4–5 ms under the profiler for the whole-CLI bundle, ~2 ms measured in-process for the
+launch bundle); first use of OpenSSL (X25519 key import, first hash and
+cipher), ~2–3 ms; one young-generation GC, ~1–1.5 ms (the semi-space is 1 MB:
+\`node -e 0\` fills ~350 KB of it, the bin with node:crypto ~200 KB more, our modules up to opening the sops file ~350 KB
+more, and the scavenge comes just after that, before carry-out; what the rest of the launch would still allocate was not measured); our own cold JavaScript (config validation, key file,
 unwrap, decrypting and walking the tree), ~5 ms. On Node 20, starting the child with spawn (node:child_process and
 the wait) adds ~5 ms. None of these has a clean lever left: the code cache already saves ~15 ms over compiling, and
 a startup snapshot needs a node flag the bin cannot pass.
