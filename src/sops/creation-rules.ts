@@ -74,13 +74,8 @@ export async function findSopsConfig(file: string, cwd: string, explicit?: strin
   return { path: fromCwd.path, warnings: [...fromFile.warnings, ...fromCwd.warnings] };
 }
 
-/**
- * The creation rule of `configPath` that applies to `file` (made absolute against `cwd`), as sops
- * picks it: the path is taken relative to the config file's directory, and the first rule whose
- * `path_regex` matches (or that has none) wins. Undefined when the config has no `creation_rules`.
- * Throws `config-invalid` when no rule matches, a rule is malformed, or it names keys other than age.
- */
-export async function loadCreationRule(configPath: string, file: string, cwd: string): Promise<CreationRule | undefined> {
+/** Reads and parses a `.sops.yaml`; errors say where, never quote the file (the parser's message can). */
+async function readSopsConfig(configPath: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(configPath, 'utf8');
@@ -89,16 +84,22 @@ export async function loadCreationRule(configPath: string, file: string, cwd: st
   }
   // `yaml` is CommonJS: the esbuild bundle's chunk gives only `default` (module.exports), Node gives both.
   const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
-  const { parse } = mod.default ?? mod;
-  let doc: unknown;
   try {
     // prettyErrors: false — building the pretty message for a deeply nested file ran out of memory (a V8 abort).
-    doc = parse(text, { prettyErrors: false });
+    return (mod.default ?? mod).parse(text, { prettyErrors: false }) as unknown;
   } catch (err) {
-    // The parser's message can quote the file; only say where.
     throw new WithSecretsError('config-invalid', `${configPath} is not valid YAML`, { cause: err });
   }
-  return pickCreationRule(doc, configPath, resolve(cwd, file));
+}
+
+/**
+ * The creation rule of `configPath` that applies to `file` (made absolute against `cwd`), as sops
+ * picks it: the path is taken relative to the config file's directory, and the first rule whose
+ * `path_regex` matches (or that has none) wins. Undefined when the config has no `creation_rules`.
+ * Throws `config-invalid` when no rule matches, a rule is malformed, or it names keys other than age.
+ */
+export async function loadCreationRule(configPath: string, file: string, cwd: string): Promise<CreationRule | undefined> {
+  return pickCreationRule(await readSopsConfig(configPath), configPath, resolve(cwd, file));
 }
 
 /**
@@ -107,19 +108,7 @@ export async function loadCreationRule(configPath: string, file: string, cwd: st
  */
 export async function loadStoreIndent(configPath: string, format: 'yaml' | 'json' | 'binary' | 'dotenv' | 'ini'): Promise<number | undefined> {
   if (format === 'dotenv' || format === 'ini') return undefined;
-  let text: string;
-  try {
-    text = await readFile(configPath, 'utf8');
-  } catch (err) {
-    throw new WithSecretsError('config-invalid', `cannot read the sops config ${configPath} (${errnoCode(err) ?? 'error'})`, { cause: err });
-  }
-  const mod = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
-  let doc: unknown;
-  try {
-    doc = (mod.default ?? mod).parse(text, { prettyErrors: false });
-  } catch (err) {
-    throw new WithSecretsError('config-invalid', `${configPath} is not valid YAML`, { cause: err });
-  }
+  const doc = await readSopsConfig(configPath);
   const stores = isRecord(doc) ? doc.stores : undefined;
   const store = isRecord(stores) ? stores[format === 'binary' ? 'json_binary' : format] : undefined;
   const indent = isRecord(store) ? store.indent : undefined;
