@@ -1,9 +1,10 @@
 // Runs the bundled CLI (a CommonJS file) through vm.Script with a V8 code cache, so a launch compiles almost nothing.
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { writePrivateFileSync } from '../fs/private-file.js';
 
 /**
  * The code cache directory, `$XDG_CACHE_HOME/with-secrets/v8` (default `~/.cache/…`), made 0700;
@@ -54,24 +55,12 @@ function removeStale(dir: string, prefix: string, suffix: string, keep: string):
   }
 }
 
-/** Writes a cache entry atomically with mode 0600; failures are ignored (the cache is only an optimisation). */
+/** Writes a cache entry (0600, atomically); failures are ignored (the cache is only an optimisation). */
 function writeEntry(path: string, data: Buffer): void {
-  const temp = `${path}.${process.pid}.tmp`;
   try {
-    const fd = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writePrivateFileSync(path, data);
   } catch {
-    try {
-      // Best effort: never leave a temp file behind.
-      unlinkSync(temp);
-    } catch {
-      /* nothing to remove */
-    }
+    /* an optimisation only */
   }
 }
 

@@ -1,8 +1,10 @@
 // A cache of parsed, still-encrypted sops documents (never a decrypted value), so a launch reads JSON instead of parsing YAML.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 // Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
-import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { errnoCode } from '../errors.js';
+import { writePrivateFileSync } from '../fs/private-file.js';
 import type { Comment, Entry, MapNode, Node } from './tree.js';
 
 /** Bump when the entry layout or the tree types change: older entries are then ignored and rewritten. */
@@ -223,24 +225,11 @@ async function readEntry(
  * then rename. Returns false after a failure, which is only reported.
  */
 async function writeEntry(entryPath: string, line: string, tag: string | undefined, problem: (what: string) => void): Promise<boolean> {
-  const temp = `${entryPath}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    const text = tag === undefined ? line : `${line}\n${tag}\n`;
-    const fd = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
-    try {
-      writeFileSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, entryPath);
+    writePrivateFileSync(entryPath, tag === undefined ? line : `${line}\n${tag}\n`);
     return true;
   } catch (err) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      /* nothing to remove */
-    }
-    problem(`parse cache entry ${entryPath} not written (${(err as { code?: string }).code ?? 'error'})`);
+    problem(`parse cache entry ${entryPath} not written (${errnoCode(err) ?? 'error'})`);
     return false;
   }
 }

@@ -1,11 +1,12 @@
 // The bin's code cache: a private directory, entries written once and accepted afterwards, never from a directory others can write.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privateCacheDir } from '../../src/cli/code-cache.js';
+import { NODE } from '../helpers/built-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-code-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,15 +32,16 @@ describe('privateCacheDir', () => {
   });
 });
 
-// code-cache.ts imports only node: built-ins, so a Node that strips types (22.18+) runs it as is.
-const NODE22 = join(process.cwd(), '.cache/node22/node_modules/node/bin/node');
-if (!existsSync(NODE22)) console.warn('SKIPPED: runWithCodeCache needs Node 22 in .cache/node22 (scripts/install-test-deps.sh)');
-
-describe.skipIf(!existsSync(NODE22))('runWithCodeCache', () => {
+// The module runs in a child process, as the bin runs it: bundled by esbuild (as scripts/build.mjs does).
+describe('runWithCodeCache', () => {
+  const runner = join(root, 'code-cache.mjs');
+  beforeAll(async () => {
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  });
   const run = (file: string, cacheDir: string) => {
-    const runner = pathToFileURL(join(process.cwd(), 'src/cli/code-cache.ts')).href;
-    const code = `const m = await import(${JSON.stringify(runner)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, ${uid});`;
-    return spawnSync(NODE22, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, ${uid});`;
+    return spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
   };
 
   it('runs the file with CommonJS globals and writes one 0600 cache entry, then reuses it', () => {
@@ -49,21 +51,21 @@ describe.skipIf(!existsSync(NODE22))('runWithCodeCache', () => {
     mkdirSync(cacheDir, { mode: 0o700 });
     // An entry of an older build for the same Node and kind of run goes; one for another Node, or for
     // another kind of run (the other bundle's), stays.
-    const node22 = spawnSync(NODE22, ['-p', 'process.version + "-" + process.arch'], { encoding: 'utf8' }).stdout.trim();
-    writeFileSync(join(cacheDir, `${node22}-oldbuild-any.bin`), 'x');
+    const nodeTag = spawnSync(NODE, ['-p', 'process.version + "-" + process.arch'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(cacheDir, `${nodeTag}-oldbuild-any.bin`), 'x');
     writeFileSync(join(cacheDir, 'v1.0.0-x64-other.bin'), 'x');
-    writeFileSync(join(cacheDir, `${node22}-otherbundle-launch.bin`), 'x');
+    writeFileSync(join(cacheDir, `${nodeTag}-otherbundle-launch.bin`), 'x');
     const first = run(file, cacheDir);
     expect(first.stderr).toBe('');
     expect(first.stdout).toBe('prog.cjs object 42');
-    expect(readdirSync(cacheDir)).toContain(`${node22}-otherbundle-launch.bin`);
-    const entries = readdirSync(cacheDir).filter((f) => f.startsWith(node22) && !f.includes('otherbundle'));
+    expect(readdirSync(cacheDir)).toContain(`${nodeTag}-otherbundle-launch.bin`);
+    const entries = readdirSync(cacheDir).filter((f) => f.startsWith(nodeTag) && !f.includes('otherbundle'));
     expect(entries).toHaveLength(1);
     expect(entries[0]).not.toContain('oldbuild');
     expect(readdirSync(cacheDir)).toContain('v1.0.0-x64-other.bin');
     expect(statSync(join(cacheDir, entries[0]!)).mode & 0o777).toBe(0o600);
     const second = run(file, cacheDir);
     expect(second.stdout).toBe('prog.cjs object 42');
-    expect(readdirSync(cacheDir).filter((f) => f.startsWith(node22) && !f.includes('otherbundle'))).toEqual(entries);
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith(nodeTag) && !f.includes('otherbundle'))).toEqual(entries);
   });
 });
