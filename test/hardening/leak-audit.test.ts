@@ -198,7 +198,10 @@ describe('leak audit: a canary through every command and failure path', () => {
     // The edit comes from a sed script file, so that the editor's own argv holds no canary.
     const sedScript = join(childOut, 'edit.sed');
     writeFileSync(sedScript, `s/^gh: .*/gh: ${CANARY_B}-edited/\n`);
-    const editor = w.exe(w.bin, 'audit-editor', `#!/bin/sh\nf="$1"\nd=$(dirname "$f")\nprintf '%s\\n%s\\n%s\\n' "$f" "$(stat -c %a "$f")" "$(stat -c %a "$d")" > '${log}'\ngrep -q '${CANARY}' "$f" && echo has-canary >> '${log}'\nsed -i -f '${sedScript}' "$f"\n`);
+    // grep's pattern comes from a file too: a canary in grep's argv would be caught by the /proc sampler (it was, once, on CI).
+    const pattern = join(childOut, 'canary.pattern');
+    writeFileSync(pattern, `${CANARY}\n`);
+    const editor = w.exe(w.bin, 'audit-editor', `#!/bin/sh\nf="$1"\nd=$(dirname "$f")\nprintf '%s\\n%s\\n%s\\n' "$f" "$(stat -c %a "$f")" "$(stat -c %a "$d")" > '${log}'\ngrep -q -F -f '${pattern}' "$f" && echo has-canary >> '${log}'\nsed -i -f '${sedScript}' "$f"\n`);
     const r = await audited(['secret', 'edit', '--file', secrets], { env: { EDITOR: editor, SOPS_EDITOR: undefined } });
     expect(r.code, r.stderr).toBe(0);
     const [path, fileMode, dirMode, has] = readFileSync(log, 'utf8').trim().split('\n');
