@@ -1,5 +1,4 @@
 // The identity provider: every place a user keeps an age key, in sops' order, each loaded lazily and once.
-import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { WithSecretsError } from '../errors.js';
 import type { DescribedIdentity } from './age-key-identity.js';
@@ -267,7 +266,8 @@ function describeOutcome(o: Outcome): string {
 
 function safeUid(): number | undefined {
   try {
-    const uid = userInfo().uid;
+    // process.getuid, not os.userInfo: the uid is all we need, and userInfo reads the passwd database.
+    const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
     return uid >= 0 ? uid : undefined;
   } catch {
     return undefined;

@@ -10,8 +10,6 @@ process.on('SIGUSR1', () => {});
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
 const home = process.env['HOME'] || homedir();
-// Node's own compile cache (≥ 22.1) covers what is loaded through its loaders: the vendor bundles.
-enableCompileCache(process.env, home, uid);
 /** The SHA-256 of each bundle, put here by the build (scripts/build.mjs); empty when run unbundled. */
 declare const __WS_MAIN_SHA256__: string | undefined;
 declare const __WS_LAUNCH_SHA256__: string | undefined;
@@ -19,6 +17,9 @@ declare const __WS_LAUNCH_SHA256__: string | undefined;
 // (perf, issue 7). Everything else runs the whole CLI. Each has its own code cache entry, so a first
 // `--help` does not leave launches uncached. route.ts is the same decision cli.ts takes.
 const launch = routeArgs(process.argv.slice(2)).kind === 'launch';
+// Node's own compile cache (≥ 22.1) covers what is loaded through its loaders: the vendor bundles,
+// which a launch never loads.
+if (!launch) enableCompileCache(process.env, home, uid);
 const buildId = launch ? (typeof __WS_LAUNCH_SHA256__ === 'string' ? __WS_LAUNCH_SHA256__ : '') : typeof __WS_MAIN_SHA256__ === 'string' ? __WS_MAIN_SHA256__ : '';
 // The bundle files sit beside this one; the build script names them (see scripts/build.mjs).
 const main = fileURLToPath(new URL(launch ? './with-secrets-launch.cjs' : './with-secrets-main.cjs', import.meta.url));

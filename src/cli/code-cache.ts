@@ -6,6 +6,15 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { writePrivateFileSync } from '../fs/private-file.js';
 
+/** The start of the wrapper Node's CommonJS loader puts around a file (Module.wrap). */
+export const COMMONJS_WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+
+/** `source` (a CommonJS file, maybe with a `#!` line) inside that wrapper: a function expression to call. */
+export function wrapCommonJs(source: string): string {
+  const body = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;
+  return `${COMMONJS_WRAPPER_HEAD}${body}\n});`;
+}
+
 /**
  * The code cache directory, `$XDG_CACHE_HOME/with-secrets/v8` (default `~/.cache/…`), made 0700;
  * undefined when it cannot be made or is not private to `uid` (its files become code, so a
@@ -89,9 +98,8 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, uid
     cached = readEntry(cachePath, uid);
     stale = () => removeStale(cacheDir, prefix, `-${variant}.bin`, name);
   }
-  // The wrapper Node's CommonJS loader puts around a file (Module.wrap).
-  const body = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${body}\n});`, {
+  // The build writes the bundles already inside the wrapper (perf, issue 7): wrapping here would copy a 250 KB string.
+  const script = new Script(source.startsWith(COMMONJS_WRAPPER_HEAD) ? source : wrapCommonJs(source), {
     filename: file,
     ...(cached === undefined ? {} : { cachedData: cached }),
   });

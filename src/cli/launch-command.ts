@@ -1,4 +1,5 @@
 // `with-secrets [OPTIONS] CMD [ARGS…]` and `with-secrets run [OPTIONS] -- CMD [ARGS…]`: the launch fast path, no commander.
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
@@ -124,11 +125,8 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
   const useProfileCommand = mode === 'launch' && profile.command !== undefined && opts.command === profile.name;
   const command = useProfileCommand ? profile.command! : opts.command;
 
-  const [{ createIdentityProvider }, { createSecretReaders }, { realpathSync }] = await Promise.all([
-    import('../age/sources.js'),
-    import('../launch/secret-readers.js'),
-    import('node:fs'),
-  ]);
+  // node:fs is imported statically: `await import('node:fs')` would copy its ~100 exports into a new namespace object.
+  const [{ createIdentityProvider }, { createSecretReaders }] = await Promise.all([import('../age/sources.js'), import('../launch/secret-readers.js')]);
   const note = (m: string) => say(ctx, m);
   const specs = profile.identities ?? config.identities;
   const identities = createIdentityProvider({
@@ -153,7 +151,7 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
   const selfPaths: string[] = [];
   if (ctx.selfPath !== undefined) {
     try {
-      selfPaths.push(realpathSync(ctx.selfPath));
+      selfPaths.push(realpathSync.native(ctx.selfPath));
     } catch {
       /* started from a path that is gone: nothing to skip */
     }

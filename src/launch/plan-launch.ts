@@ -78,6 +78,8 @@ function checkExecSize(plan: LaunchPlan, platform: NodeJS.Platform): void {
       hint: 'put a value that large in a file and pass its path instead (e.g. a {file: …} reference the program reads)',
     });
   }
+  // Below the smallest limit Linux ever has (MAX_ARG_STRLEN) there is nothing to check, and nothing to read.
+  if (platform === 'linux' && total + Buffer.byteLength(plan.file) + 1 + 4096 <= MAX_ARG_STRLEN) return;
   const limit = readArgMax(platform);
   // The kernel also copies the file name onto the new stack; keep a page of slack for what else it puts there.
   if (total + Buffer.byteLength(plan.file) + 1 + 4096 > limit) {

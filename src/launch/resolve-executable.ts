@@ -159,7 +159,7 @@ function examine(path: string, skip: ReadonlySet<string>): Candidate {
   if (head.includes(SHIM_MARKER)) return { kind: 'shim' };
   if (skip.size > 0) {
     try {
-      if (skip.has(realpathSync(path))) return { kind: 'shim' };
+      if (skip.has(realpathSync.native(path))) return { kind: 'shim' };
     } catch {
       /* a vanished file is judged by execve */
     }

@@ -1,12 +1,12 @@
 // The bin's code cache: a private directory, entries written once and accepted afterwards, never from a directory others can write.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateCacheDir } from '../../src/cli/code-cache.js';
-import { NODE } from '../helpers/built-cli.js';
+import { COMMONJS_WRAPPER_HEAD, privateCacheDir, wrapCommonJs } from '../../src/cli/code-cache.js';
+import { CLI, NODE } from '../helpers/built-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-code-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -67,5 +67,36 @@ describe('runWithCodeCache', () => {
     const second = run(file, cacheDir);
     expect(second.stdout).toBe('prog.cjs object 42');
     expect(readdirSync(cacheDir).filter((f) => f.startsWith(nodeTag) && !f.includes('otherbundle'))).toEqual(entries);
+  });
+});
+
+describe('pre-wrapped bundles', () => {
+  const runner = join(root, 'code-cache-wrapped.mjs');
+  beforeAll(async () => {
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  });
+
+  it('runs a file that already holds the CommonJS wrapper as it is, not wrapped twice', () => {
+    const file = join(root, 'wrapped.cjs');
+    writeFileSync(file, wrapCommonJs("process.stdout.write(require('node:path').basename(__filename) + ' ' + typeof exports);"));
+    expect(readFileSync(file, 'utf8').startsWith(COMMONJS_WRAPPER_HEAD)).toBe(true);
+    const cacheDir = join(root, 'cache-wrapped');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, ${uid});`;
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      // Wrapped twice, the outer function would only define the inner one and print nothing.
+      expect(r.stdout).toBe('wrapped.cjs object');
+    }
+  });
+
+  it('the build writes both bundles inside the same wrapper head the bin looks for', () => {
+    for (const name of ['with-secrets-launch.cjs', 'with-secrets-main.cjs']) {
+      const text = readFileSync(join(dirname(CLI), name), 'latin1');
+      expect(text.startsWith(COMMONJS_WRAPPER_HEAD), name).toBe(true);
+      expect(text.endsWith('\n});'), name).toBe(true);
+    }
   });
 });
