@@ -23,4 +23,5 @@ if (!launch) enableCompileCache(process.env, home, uid);
 const buildId = launch ? (typeof __WS_LAUNCH_SHA256__ === 'string' ? __WS_LAUNCH_SHA256__ : '') : typeof __WS_MAIN_SHA256__ === 'string' ? __WS_MAIN_SHA256__ : '';
 // The bundle files sit beside this one; the build script names them (see scripts/build.mjs).
 const main = fileURLToPath(new URL(launch ? './with-secrets-launch.cjs' : './with-secrets-main.cjs', import.meta.url));
-runWithCodeCache(main, privateCacheDir(process.env, home, uid), uid, buildId, launch ? 'launch' : 'cli');
+// This file is CommonJS when built (dist/with-secrets.js, beside the bundles), so its own require serves them.
+runWithCodeCache(main, privateCacheDir(process.env, home, uid), uid, buildId, launch ? 'launch' : 'cli', typeof require === 'function' ? require : undefined);

@@ -1,6 +1,5 @@
 // `with-secrets [OPTIONS] CMD [ARGS…]` and `with-secrets run [OPTIONS] -- CMD [ARGS…]`: the launch fast path, no commander.
 import { realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { WithSecretsError } from '../errors.js';
@@ -135,7 +134,7 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
     baseDir: dirname(config.path),
     // Asked only when a passphrase is needed: node:tty loads node:net, which a launch otherwise never needs (perf, issue 7).
     get interactive() {
-      const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+      const { isatty } = process.getBuiltinModule('node:tty');
       return isatty(0) || isatty(2);
     },
     notes: note,

@@ -1,6 +1,5 @@
 // The bin entry: the only code that reads process.argv, installs signal handlers and exits.
 import { writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cli } from './cli.js';
 import type { CliContext, OutputStream } from './context.js';
 import { formatError } from './report.js';
@@ -15,9 +14,8 @@ process.on('SIGUSR1', () => {});
  * `node:tty` (which loads `node:net`) are loaded only when something is written.
  */
 function fdWriter(fd: number): OutputStream {
-  const req = createRequire(import.meta.url);
-  const { Writable } = req('node:stream') as typeof import('node:stream');
-  const { isatty } = req('node:tty') as typeof import('node:tty');
+  const { Writable } = process.getBuiltinModule('node:stream');
+  const { isatty } = process.getBuiltinModule('node:tty');
   const w = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       try {

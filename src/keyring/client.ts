@@ -1,6 +1,5 @@
 // Every OS keyring call, made through keytar in a child process that is killed after a timeout.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { WithSecretsError } from '../errors.js';
 import { WORKER_SOURCE } from './worker-script.js';
 
@@ -34,7 +33,8 @@ let keytarPath: string | undefined;
 function resolveKeytar(): string {
   if (keytarPath !== undefined) return keytarPath;
   try {
-    keytarPath = createRequire(import.meta.url).resolve('keytar');
+    // node:module only now: a launch that reads no keyring never loads it (perf, issue 7).
+    keytarPath = process.getBuiltinModule('node:module').createRequire(import.meta.url).resolve('keytar');
     return keytarPath;
   } catch (e) {
     throw new WithSecretsError('keyring-unavailable', 'the OS keyring needs keytar, which is not installed (it is an optional dependency)', {

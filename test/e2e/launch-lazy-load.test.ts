@@ -107,6 +107,33 @@ describe.skipIf(!existsSync(META))('launch fast path: lazy loading and the parse
     expect(loaded.filter((f) => f.includes('node_modules'))).toEqual([]);
   });
 
+  it('loads only the built-in modules a launch needs (no node:module, tty, readline, fs/promises; on the execve path no child_process or net)', () => {
+    // The preload lists Node's own module list when the process exits, or just before execve replaces it.
+    const preload = join(dir, 'builtins.cjs');
+    writeFileSync(
+      preload,
+      [
+        "const { writeFileSync } = require('node:fs');",
+        'const dump = () => writeFileSync(process.env.WS_TEST_BUILTINS, process.moduleLoadList.join("\\n"));',
+        "process.on('exit', dump);",
+        'const execve = process.execve;',
+        'if (typeof execve === "function") process.execve = function (...a) { dump(); return execve.apply(this, a); };',
+        '',
+      ].join('\n'),
+    );
+    const out = join(dir, 'builtins.txt');
+    const run = () => spawnSync(NODE, ['-r', preload, CLI, '--config', config, '--profile', 'tool', 'sh', '-c', 'test -n "$TOKEN"'], { env: { ...env, WS_TEST_BUILTINS: out }, encoding: 'utf8' });
+    expect(run().status).toBe(0); // warms the caches
+    const r = run();
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = new Set(readFileSync(out, 'utf8').split('\n'));
+    // The detection works: node:crypto is what a launch cannot do without.
+    expect(loaded.has('NativeModule crypto')).toBe(true);
+    const execvePath = typeof (process as { execve?: unknown }).execve === 'function' || /^v(2[3-9]|22\.(1[5-9]|[2-9]\d))/.test(spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout);
+    const forbidden = ['module', 'tty', 'readline', 'fs/promises', ...(execvePath ? ['child_process', 'net'] : [])];
+    expect(forbidden.filter((m) => loaded.has(`NativeModule ${m}`))).toEqual([]);
+  });
+
   it('builds the launch bundle without the commander program or any subcommand', () => {
     const meta = JSON.parse(readFileSync(META, 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
     const launch = Object.keys(meta.outputs['dist/with-secrets-launch.cjs']?.inputs ?? {});
