@@ -1,5 +1,4 @@
 // The bin's first module: runs the bundled CLI (src/cli/main.ts as CommonJS; a launch-only bundle for launches) with a V8 code cache.
-import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache, privateCacheDir } from './code-cache.js';
 import { enableCompileCache } from './compile-cache.js';
@@ -9,7 +8,8 @@ import { routeArgs } from './route.js';
 process.on('SIGUSR1', () => {});
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-const home = process.env['HOME'] || homedir();
+// node:os only without HOME: a launch otherwise never loads it.
+const home = process.env['HOME'] || process.getBuiltinModule('node:os').homedir();
 /** The SHA-256 of each bundle, put here by the build (scripts/build.mjs); empty when run unbundled. */
 declare const __WS_MAIN_SHA256__: string | undefined;
 declare const __WS_LAUNCH_SHA256__: string | undefined;

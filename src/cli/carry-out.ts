@@ -1,6 +1,5 @@
 // Starts the planned child: execve where Node has it (nothing stays resident), else spawn and supervise. The only place with launch signal handling.
 import { writeSync } from 'node:fs';
-import { constants } from 'node:os';
 import type { LaunchPlan } from '../launch/plan.js';
 
 type Execve = (file: string, args: readonly string[], env: Record<string, string>) => never;
@@ -53,7 +52,8 @@ function finishLike(code: number | null, signal: NodeJS.Signals | null): void {
   if (signal === null) {
     process.exit(code ?? 125);
   }
-  const number = constants.signals[signal] ?? 0;
+  // node:os only when the child died of a signal.
+  const number = process.getBuiltinModule('node:os').constants.signals[signal] ?? 0;
   if (CORE_SIGNALS.has(signal)) process.exit(128 + number);
   restoreDefault(signal);
   process.kill(process.pid, signal);

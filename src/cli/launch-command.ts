@@ -1,6 +1,5 @@
 // `with-secrets [OPTIONS] CMD [ARGS…]` and `with-secrets run [OPTIONS] -- CMD [ARGS…]`: the launch fast path, no commander.
 import { realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { WithSecretsError } from '../errors.js';
 import type { CliContext } from './context.js';
@@ -110,7 +109,7 @@ export async function runLaunch(argv: readonly string[], _at: number, ctx: CliCo
 }
 
 async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Promise<Outcome> {
-  const homeDir = ctx.env['HOME'] || homedir();
+  const homeDir = ctx.env['HOME'] || process.getBuiltinModule('node:os').homedir();
   const [{ loadConfig, locateConfig }, { parseKeyPath }, { planLaunch, selectProfile }] = await Promise.all([
     import('../config/load-config.js'),
     import('../sops/key-path.js'),

@@ -107,7 +107,7 @@ describe.skipIf(!existsSync(META))('launch fast path: lazy loading and the parse
     expect(loaded.filter((f) => f.includes('node_modules'))).toEqual([]);
   });
 
-  it('loads only the built-in modules a launch needs (no node:module, tty, readline, fs/promises; on the execve path no child_process or net)', () => {
+  it('loads only the built-in modules a launch needs (no node:module, os, tty, readline, fs/promises; on the execve path no child_process or net)', () => {
     // The preload lists Node's own module list when the process exits, or just before execve replaces it.
     const preload = join(dir, 'builtins.cjs');
     writeFileSync(
@@ -130,7 +130,7 @@ describe.skipIf(!existsSync(META))('launch fast path: lazy loading and the parse
     // The detection works: node:crypto is what a launch cannot do without.
     expect(loaded.has('NativeModule crypto')).toBe(true);
     const execvePath = typeof (process as { execve?: unknown }).execve === 'function' || /^v(2[3-9]|22\.(1[5-9]|[2-9]\d))/.test(spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout);
-    const forbidden = ['module', 'tty', 'readline', 'fs/promises', ...(execvePath ? ['child_process', 'net'] : [])];
+    const forbidden = ['module', 'os', 'tty', 'readline', 'fs/promises', ...(execvePath ? ['child_process', 'net'] : [])];
     expect(forbidden.filter((m) => loaded.has(`NativeModule ${m}`))).toEqual([]);
   });
 
