@@ -14,6 +14,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOTENVX = join(ROOT, 'node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
 const NODE22 = join(ROOT, '.cache/node22/node_modules/node/bin/node');
 const TIME = '/usr/bin/time';
+/** The do-nothing launcher of the `launcher` row. */
+const LAUNCHER_FLOOR = [
+  "require('node:crypto');",
+  "if (typeof process.execve === 'function') process.execve('/bin/true', ['/bin/true'], process.env);",
+  "else require('node:child_process').spawn('/bin/true', [], { stdio: 'inherit' }).on('exit', (c) => process.exit(c ?? 1));",
+].join(' ');
 
 function parseArgs(argv) {
   const opts = { rounds: 30, rssRounds: 5, nodes: [], build: true, write: undefined, keep: false, only: undefined, dist: join(ROOT, 'dist') };
@@ -109,6 +115,9 @@ function commandsFor(node, fx, cli) {
   const cmds = [
     { id: 'true', label: '`/bin/true`', argv: ['/bin/true'], env: baseEnv({}) },
     { id: 'node', label: '`node -e 0` (the floor)', argv: [node, '-e', '0'], env: baseEnv({}) },
+    // What any launcher written for Node pays before doing its job: node:crypto loaded and /bin/true started
+    // the way with-secrets starts it (execve where this Node has it, else spawn and wait).
+    { id: 'launcher', label: 'a Node launcher that does nothing: node:crypto, then start `/bin/true`', argv: [node, '-e', LAUNCHER_FLOOR], env: baseEnv({}) },
     { id: 'ws10', label: 'with-secrets, 10 secrets (YAML, X25519 key file)', argv: ws('ten'), env: wsEnv },
     { id: 'ws1000', label: `with-secrets, 1,000-key file (${fx.sizes.thousand})`, argv: ws('thousand'), env: wsEnv },
     { id: 'ws10mb', label: `with-secrets, ${fx.sizes.big} file`, argv: ws('big'), env: wsEnv },
@@ -189,6 +198,10 @@ function targets(results) {
     // Linear growth: cost per MB of file beyond the 10-secret case.
     const perMb = (get('ws10mb').median - get('ws10').median) / (get('ws10mb').fileBytes / 1e6);
     lines.push(`- info (${version}) cost per MB of sops file: ${perMb.toFixed(0)} ms/MB`);
+    const launcher = get('launcher');
+    if (launcher !== undefined) {
+      lines.push(`- info (${version}) a Node launcher that does nothing (node:crypto, then start /bin/true) is already ${(launcher.median / node.median).toFixed(2)}× (CPU ${(launcher.cpu / node.cpu).toFixed(2)}×); with-secrets' own work on a 10-secret launch: ${fmt(get('ws10').median - launcher.median)} ms (CPU ${fmt(get('ws10').cpu - launcher.cpu)} ms)`);
+    }
   }
   return { text: lines.join('\n'), allPass };
 }

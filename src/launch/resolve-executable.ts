@@ -27,6 +27,12 @@ export interface ResolveOptions {
 type Candidate = { kind: 'ok'; resolved: ResolvedExecutable } | { kind: 'shim' } | { kind: 'not-executable'; why: string } | { kind: 'absent' };
 
 /** Reads up to `n` leading bytes of a file. */
+/**
+ * How much of a file examine reads: the shim marker window, and for a typical ELF executable its
+ * program headers and interpreter name too (/bin/true's end at byte 820), so one read serves all.
+ */
+const ELF_HEAD_BYTES = 1024;
+
 function readHead(path: string, n: number): Buffer {
   const fd = openSync(path, 'r');
   try {
@@ -59,28 +65,38 @@ function shebangInterpreter(head: Buffer): string {
  * undefined for a static binary or one this cannot read. A missing loader makes execve fail with
  * ENOENT, which `process.execve` turns into an abort.
  */
-function elfInterpreter(path: string): string | undefined {
+function elfInterpreter(path: string, head: Buffer): string | undefined {
   let fd: number | undefined;
+  // The headers usually lie within `head` (the file's first bytes, already read); past it, one read each.
+  const bytes = (offset: number, size: number): Buffer | undefined => {
+    if (offset + size <= head.length) return head.subarray(offset, offset + size);
+    fd ??= openSync(path, 'r');
+    const b = Buffer.alloc(size);
+    return readSync(fd, b, 0, size, offset) < size ? undefined : b;
+  };
   try {
-    fd = openSync(path, 'r');
-    const eh = Buffer.alloc(64);
-    if (readSync(fd, eh, 0, 64, 0) < 52) return undefined;
+    const eh = bytes(0, 52);
+    if (eh === undefined) return undefined;
     const is64 = eh[4] === 2;
     const le = eh[5] === 1;
+    const ehFull = is64 ? bytes(0, 64) : eh;
+    if (ehFull === undefined) return undefined;
     const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
     const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
     const word = (b: Buffer, o: number) => (is64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o));
-    const phoff = word(eh, is64 ? 32 : 28);
-    const phentsize = u16(eh, is64 ? 54 : 42);
-    const phnum = Math.min(u16(eh, is64 ? 56 : 44), 256);
-    const ph = Buffer.alloc(phentsize);
+    const phoff = word(ehFull, is64 ? 32 : 28);
+    const phentsize = u16(ehFull, is64 ? 54 : 42);
+    const phnum = Math.min(u16(ehFull, is64 ? 56 : 44), 256);
+    if (phentsize < (is64 ? 56 : 32)) return undefined;
+    const table = bytes(phoff, phnum * phentsize);
+    if (table === undefined) return undefined;
     for (let i = 0; i < phnum; i++) {
-      if (readSync(fd, ph, 0, phentsize, phoff + i * phentsize) < phentsize) return undefined;
+      const ph = table.subarray(i * phentsize, (i + 1) * phentsize);
       if (u32(ph, 0) !== 3) continue; // PT_INTERP
       const offset = word(ph, is64 ? 8 : 4);
       const size = Math.min(word(ph, is64 ? 32 : 16), 4096);
-      const name = Buffer.alloc(size);
-      readSync(fd, name, 0, size, offset);
+      const name = bytes(offset, size);
+      if (name === undefined) return undefined;
       const end = name.indexOf(0);
       return name.subarray(0, end === -1 ? size : end).toString('utf8');
     }
@@ -111,7 +127,7 @@ function checkInterpreter(interpreter: string, depth = 0): string | undefined {
   }
   let head: Buffer;
   try {
-    head = readHead(interpreter, 256);
+    head = readHead(interpreter, ELF_HEAD_BYTES);
   } catch {
     return undefined; // executable but unreadable: only the kernel can tell
   }
@@ -120,7 +136,7 @@ function checkInterpreter(interpreter: string, depth = 0): string | undefined {
     return next === '' ? `has a bad interpreter: ${interpreter} (an empty #! line)` : checkInterpreter(next, depth + 1);
   }
   if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) {
-    const loader = elfInterpreter(interpreter);
+    const loader = elfInterpreter(interpreter, head);
     return loader === undefined ? undefined : checkInterpreter(loader, depth + 1);
   }
   return isKnownBinary(head) ? undefined : `has a bad interpreter: ${interpreter} is not a program the system can run`;
@@ -151,12 +167,12 @@ function examine(path: string, skip: ReadonlySet<string>): Candidate {
   }
   let head: Buffer;
   try {
-    head = readHead(path, SHIM_MARKER_WINDOW);
+    head = readHead(path, ELF_HEAD_BYTES);
   } catch {
     // Executable but not readable (mode 0711): execve can still run a binary; it cannot be a shim we could read.
     return { kind: 'ok', resolved: { path, viaShell: false } };
   }
-  if (head.includes(SHIM_MARKER)) return { kind: 'shim' };
+  if (head.subarray(0, SHIM_MARKER_WINDOW).includes(SHIM_MARKER)) return { kind: 'shim' };
   if (skip.size > 0) {
     try {
       if (skip.has(realpathSync.native(path))) return { kind: 'shim' };
@@ -172,14 +188,15 @@ function examine(path: string, skip: ReadonlySet<string>): Candidate {
     return bad === undefined ? { kind: 'ok', resolved: { path, viaShell: false } } : { kind: 'not-executable', why: bad };
   }
   if (isKnownBinary(head)) {
-    const interpreter = head.readUInt32BE(0) === 0x7f454c46 ? elfInterpreter(path) : undefined;
+    const interpreter = head.readUInt32BE(0) === 0x7f454c46 ? elfInterpreter(path, head) : undefined;
     const bad = interpreter === undefined ? undefined : checkInterpreter(interpreter);
     return bad === undefined ? { kind: 'ok', resolved: { path, viaShell: false } } : { kind: 'not-executable', why: bad };
   }
   // As bash and dash do on ENOEXEC: a file with a NUL before its first newline is a binary in an
   // unknown format; anything else is a shell script without a shebang.
-  const newline = head.indexOf(0x0a);
-  const firstLine = newline === -1 ? head : head.subarray(0, newline);
+  const sample = head.subarray(0, SHIM_MARKER_WINDOW);
+  const newline = sample.indexOf(0x0a);
+  const firstLine = newline === -1 ? sample : sample.subarray(0, newline);
   if (head.length === 0 || !firstLine.includes(0)) return { kind: 'ok', resolved: { path, viaShell: true } };
   return { kind: 'not-executable', why: 'cannot be executed (unknown binary format)' };
 }

@@ -83,4 +83,25 @@ describe('resolveExecutable', () => {
     file(join(bin, 'realtrue'), real);
     expect(resolveExecutable('realtrue', opts(bin)).viaShell).toBe(false);
   });
+  it('finds the loader when the program headers and its name lie past the first bytes it reads', () => {
+    const real = readFileSync('/bin/true');
+    if (real.readUInt32BE(0) !== 0x7f454c46 || real[4] !== 2 || real[5] !== 1) return; // only 64-bit little-endian ELF is rebuilt here
+    const phoff = Number(real.readBigUInt64LE(32));
+    const phentsize = real.readUInt16LE(54);
+    const phnum = real.readUInt16LE(56);
+    // A copy of the program header table at the end of the file, its PT_INTERP pointing at a new name there too.
+    const table = Buffer.from(real.subarray(phoff, phoff + phentsize * phnum));
+    const name = Buffer.from('/nonexistent/ld-far.so\0');
+    const tableAt = real.length + 4096;
+    const nameAt = tableAt + table.length;
+    for (let i = 0; i < phnum; i++) {
+      if (table.readUInt32LE(i * phentsize) !== 3) continue;
+      table.writeBigUInt64LE(BigInt(nameAt), i * phentsize + 8);
+      table.writeBigUInt64LE(BigInt(name.length), i * phentsize + 32);
+    }
+    const far = Buffer.concat([real, Buffer.alloc(4096), table, name]);
+    far.writeBigUInt64LE(BigInt(tableAt), 32);
+    file(join(bin, 'farheaders'), far);
+    expect(() => resolveExecutable('farheaders', opts(bin))).toThrow(/bad interpreter: \/nonexistent\/ld-far\.so does not exist/);
+  });
 });
