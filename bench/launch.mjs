@@ -1,6 +1,6 @@
 // The launch benchmark (`npm run bench`): with-secrets against bare Node, dotenvx and age, alternating, in one run.
 //
-// Usage: node bench/launch.mjs [--rounds N] [--rss-rounds N] [--node PATH]… [--no-build] [--dist DIR] [--write FILE] [--keep] [--only ID,…]
+// Usage: node bench/launch.mjs [--rounds N] [--rss-rounds N] [--node PATH]… [--no-build] [--dist DIR] [--write FILE]… [--keep] [--only ID,…]
 // Every command runs with NODE_EXTRA_CA_CERTS removed from its environment: Node 20 reads that file at every
 // start (~40 ms here), which would hide the differences this benchmark is about.
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ const LAUNCHER_FLOOR = [
 ].join(' ');
 
 function parseArgs(argv) {
-  const opts = { rounds: 30, rssRounds: 5, nodes: [], build: true, write: undefined, keep: false, only: undefined, dist: join(ROOT, 'dist') };
+  const opts = { rounds: 30, rssRounds: 5, nodes: [], build: true, write: [], keep: false, only: undefined, dist: join(ROOT, 'dist') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -33,7 +33,7 @@ function parseArgs(argv) {
     else if (a === '--rss-rounds') opts.rssRounds = Number(value());
     else if (a === '--node') opts.nodes.push(resolve(value()));
     else if (a === '--no-build') opts.build = false;
-    else if (a === '--write') opts.write = resolve(value());
+    else if (a === '--write') opts.write.push(resolve(value()));
     else if (a === '--keep') opts.keep = true;
     else if (a === '--only') opts.only = value().split(',');
     else if (a === '--dist') opts.dist = resolve(value());
@@ -43,6 +43,7 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a}`);
   }
   if (!(opts.rounds >= 1) || !(opts.rssRounds >= 0)) throw new Error('--rounds must be ≥ 1 and --rss-rounds ≥ 0');
+  if (opts.only !== undefined && opts.write.length > 0) throw new Error('--write needs the whole report: leave out --only');
   if (opts.nodes.length === 0) {
     opts.nodes.push(process.execPath);
     if (existsSync(NODE22)) opts.nodes.push(NODE22);
@@ -240,9 +241,9 @@ async function main() {
       t.text,
     ].join('\n');
     console.log(report);
-    if (opts.write) {
-      writeFileSync(opts.write, resultsPage(report));
-      process.stderr.write(`wrote ${opts.write}\n`);
+    for (const file of opts.write) {
+      writeReport(file, report);
+      process.stderr.write(`wrote the report into ${file}\n`);
     }
     if (!t.allPass) process.exitCode = 1;
   } finally {
@@ -251,70 +252,17 @@ async function main() {
   }
 }
 
-function resultsPage(report) {
-  return `# Launch benchmark
+/** Where the report goes in a file: between these two lines (README.md and bench/RESULTS.md have them). */
+const BEGIN = '<!-- bench:begin (written by npm run bench -- --write FILE) -->';
+const END = '<!-- bench:end -->';
 
-The latest run of \`npm run bench\` (\`node bench/launch.mjs\`). It makes its fixtures in a temporary
-directory (an age key, sops YAML files of 10 secrets, 1,000 keys and about 10 MB, a Home Manager style
-JSON config, an encrypted .env for dotenvx), then runs every command alternately (A B C … A B C …)
-so that noise hits all of them alike, and reports medians.
-
-${report}
-
-## What made the launch cheaper (issue 7's levers)
-
-CPU time of the 10-secret launch on Node 20 unless noted (quiet machine, \`node -e 0\` ≈ 22 ms), measured while
-building this; each step on top of the previous one:
-
-| lever | 10 secrets | notes |
-|---|---:|---|
-| start: esbuild ESM chunks (36 files on the launch path) | ~82 ms | yaml, age-encryption, commander already not loaded on a warm launch |
-| one ESM file for all of src/, yaml/commander/age-encryption as lazily \`require\`d CommonJS files | ~64 ms | Node's ESM loader costs ~0.25 ms per module |
-| the CLI as CommonJS run through \`vm.Script\` with a V8 code cache (0600 files in a 0700 dir), CommonJS bin | ~48 ms | the cache holds every function the run compiled (written at exit, or just before execve); the "no cache at all" row shows a first run |
-| X25519 unwrap on node:crypto (CCTV-tested) | — | the launch never loads age-encryption (~300 KB with its curve and ML-KEM code) |
-| parse cache of the still-encrypted document | ±0 | since the YAML store's fast reader: 1,000 keys 131 → 112 ms, 10 MB 878 → 759 ms |
-| value codec without extra copies | — | 10 MB: 816 → 736 ms |
-| Node 22's \`module.enableCompileCache\` | ±0 on launch | covers the vendor files only (\`--help\` loads commander) |
-| verified-MAC memo in the parse-cache entry (src/sops/mac-memo.ts, SECURITY.md) | ±0 | 1,000 keys: 99 → 55 ms; 10 MB: ~750 → ~240 ms wall. After a full MAC check, an HMAC under HKDF(data key) over the file's SHA-256, the stored parse's SHA-256 and the path; a launch on the same bytes decrypts only the values the profile names |
-| node:tty (and node:net) only when needed; node:child_process only on the spawn path | ~−1 ms (22: ~−2 ms) | with execve a launch loads no net, tty, dgram or child_process |
-| X25519 keys into node:crypto as JWK, not PKCS#8/SPKI DER | ~−1.5 ms | OpenSSL 3's DER decoder framework is slow on first use; the JWK path builds the key from raw bytes |
-| the CLI bundle as pure ASCII | ~−1 ms | a \`…\` in a kept comment made V8 hold the 430 KB source as a two-byte string |
-| no node:fs/promises on the launch path | ~−0.8 ms | it loads readline, fs watchers and more; the launch uses synchronous fs calls |
-| a launch-only bundle: a launch runs \`dist/with-secrets-launch.cjs\` (254 KB: no commander program, no subcommands), everything else \`dist/with-secrets-main.cjs\` (438 KB); \`src/cli/route.ts\` is the one decision the bin and cli.ts share | ~−1 ms (22: ~−1 ms) | reading the source plus deserialising the code cache (\`new vm.Script\`), in-process medians of 15 runs: Node 20 3.6 → 2.5 ms, Node 22 3.1 → 2.1 ms; cache entry 291 → 248 KB (22: 273 → 227 KB). 100 alternating rounds against the previous build, CPU median / p25: Node 20 47.0 / 44 → 46.5 / 43 ms (1,000 keys 53.0 / 49 → 51.0 / 48), Node 22 44.0 / 41 → 43.0 / 40 ms (48.5 / 46 → 48.0 / 44). GC unchanged: still one scavenge, since the source string lives in large-object space and the young generation sees the same allocations |
-
-The five new rows together, measured as the wrapper's own CPU time up to execve/spawn (30 alternating runs against
-the previous build, loaded machine): Node 20 min 51.3 → 44.7 ms, Node 22 min 44.0 → 38.7 ms (p25 61.9 → 58.9 and
-51.6 → 42.5 ms). In the table: 10 secrets 53 → 45 ms CPU on Node 20, 44 → 38 ms on Node 22; 1,000 keys 103 → 50 and 82 → 42 ms.
-
-Not reached: 1.5× on the 10-secret launch (Node 22 1.61× wall, 1.67× CPU; Node 20 1.87× wall, 2.00× CPU), 2× on 1,000 keys
-on Node 20 (2.08× wall, 2.23× CPU; Node 22 passes at 1.74×), and 10× on dotenvx by wall time (8.9–9.5×; by CPU time 11.4–11.6×,
-a pass). The previous table (before the launch-only bundle, same machine): 10 secrets 2.09× / 1.69× wall, 2.05× / 1.73× CPU
-(Node 20 / 22); 1,000 keys 2.33× / 1.87× wall, 2.25× / 1.91× CPU. Most of that difference is the floor and run-to-run noise
-(two other 30-round runs of this build on a busier machine gave Node 20 10-secret CPU medians of 45.0 and 44.5 ms); the ~1 ms
-the launch-only bundle saves is the row above. What a warm 10-secret launch still spends above \`node -e 0\`
-(\`--cpu-prof\`, Node 22): node:crypto with the stream modules it loads itself, ~4–5 ms; deserialising the V8 code
-cache of the bundle (\`new vm.Script\`; ~4–5 ms under the profiler for the whole-CLI bundle, ~2 ms measured in-process for the
-launch bundle); first use of OpenSSL (X25519 key import, first hash and
-cipher), ~2–3 ms; one young-generation GC, ~1–1.5 ms (the semi-space is 1 MB:
-\`node -e 0\` fills ~350 KB of it, the bin with node:crypto ~200 KB more, our modules up to opening the sops file ~350 KB
-more, and the scavenge comes just after that, before carry-out; what the rest of the launch would still allocate was not measured); our own cold JavaScript (config validation, key file,
-unwrap, decrypting and walking the tree), ~5 ms. On Node 20, starting the child with spawn (node:child_process and
-the wait) adds ~5 ms. None of these has a clean lever left: the code cache already saves ~15 ms over compiling, and
-a startup snapshot needs a node flag the bin cannot pass.
-
-## Reproduce
-
-\`\`\`sh
-bash scripts/install-test-deps.sh   # age, Node 22 under .cache/node22, npm packages (dotenvx)
-npm run bench                       # Node 20 (this one) and Node 22; --rounds N, --node PATH, --write FILE
-\`\`\`
-
-\`with-secrets\` runs as \`node dist/with-secrets.js --config CONFIG --profile P /bin/true\`: on Node ≥ 22.15 it
-replaces itself with the child (execve), on Node 20 it spawns it and waits. Its parse cache lives in the
-benchmark's temporary \`XDG_CACHE_HOME\`, as does the V8 code cache of the bundle; both are warm after the warm-up
-rounds, except in the "no parse cache" row (parse cache unusable) and the "no cache at all" row (the cache home is a
-file: every run is a first run, which is also what a user sees once after each upgrade).
-`;
+/** Replaces the report between the markers in `file`; a file without them is an error, not overwritten. */
+function writeReport(file, report) {
+  const text = readFileSync(file, 'utf8');
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END, a);
+  if (a < 0 || b < 0) throw new Error(`${file} has no ${BEGIN} … ${END} block to write the report into`);
+  writeFileSync(file, `${text.slice(0, a + BEGIN.length)}\n${report}\n${text.slice(b)}`);
 }
 
 main().catch((err) => {
