@@ -1,5 +1,7 @@
 // The bin's first module: runs the bundled CLI (src/cli/main.ts as CommonJS; a launch-only bundle for launches) with a V8 code cache.
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PARSE_CACHE_SUBDIR } from '../fs/cache-layout.js';
 import { runWithCodeCache, privateCacheDir } from './code-cache.js';
 import { enableCompileCache } from './compile-cache.js';
 import { routeArgs } from './route.js';
@@ -24,4 +26,13 @@ const buildId = launch ? (typeof __WS_LAUNCH_SHA256__ === 'string' ? __WS_LAUNCH
 // The bundle files sit beside this one; the build script names them (see scripts/build.mjs).
 const main = fileURLToPath(new URL(launch ? './with-secrets-launch.cjs' : './with-secrets-main.cjs', import.meta.url));
 // This file is CommonJS when built (dist/with-secrets.js, beside the bundles), so its own require serves them.
-runWithCodeCache(main, privateCacheDir(process.env, home, uid), uid, buildId, launch ? 'launch' : 'cli', typeof require === 'function' ? require : undefined);
+const dir = privateCacheDir(process.env, home, uid);
+runWithCodeCache(main, {
+  dir,
+  uid,
+  buildId,
+  variant: launch ? 'launch' : 'cli',
+  ...(typeof require === 'function' ? { requireFromDir: require } : {}),
+  // The parse cache sits beside the code cache (src/sops/parse-cache.ts): a run that fills it is not the one to cache code from.
+  ...(dir === undefined ? {} : { coldPathWrites: join(dirname(dir), PARSE_CACHE_SUBDIR) }),
+});

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { CODE_CACHE_SUBDIR } from '../fs/cache-layout.js';
 import { writePrivateFileSync } from '../fs/private-file.js';
 
 /** The start of the wrapper Node's CommonJS loader puts around a file (Module.wrap). */
@@ -21,7 +22,7 @@ export function wrapCommonJs(source: string): string {
  */
 export function privateCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string, uid: number): string | undefined {
   const xdg = env['XDG_CACHE_HOME'];
-  const dir = join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache'), 'with-secrets', 'v8');
+  const dir = join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache'), 'with-secrets', CODE_CACHE_SUBDIR);
   try {
     let st;
     try {
@@ -50,13 +51,14 @@ function readEntry(path: string, uid: number): Buffer | undefined {
 }
 
 /**
- * Removes the entries of other builds for this Node (`prefix`) and kind of run (`suffix`), so upgrades
- * do not pile up entries; the other bundle's entries (another kind of run) stay.
+ * Removes the entries (and deferral markers) of other builds for this Node (`prefix`) and kind of run
+ * (`suffix`), so upgrades do not pile them up; the other bundle's entries (another kind of run) stay.
  */
 function removeStale(dir: string, prefix: string, suffix: string, keep: string): void {
   try {
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefix) && name.endsWith(suffix) && name !== keep) unlinkSync(join(dir, name));
+      const ours = name.endsWith(suffix) || name.endsWith(`${suffix}${DEFERRED}`);
+      if (name.startsWith(prefix) && ours && name !== keep && name !== `${keep}${DEFERRED}`) unlinkSync(join(dir, name));
     }
   } catch {
     /* an optimisation only */
@@ -72,31 +74,69 @@ function writeEntry(path: string, data: Buffer): void {
   }
 }
 
+/** The marker beside an entry that counts the runs that did not write it (one byte each). */
+const DEFERRED = '.deferred';
+
+/**
+ * How many unrepresentative runs in a row may leave the entry unwritten. A first launch usually
+ * fills the parse cache and the next one is the common, warm path; the benchmark's first round has
+ * three cold launches sharing one cache. Past this, a run writes anyway, so a setup whose every run
+ * is cold still gets a cache.
+ */
+const MAX_DEFERRALS = 4;
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return lstatSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What {@link runWithCodeCache} needs besides the file. */
+export interface CodeCacheOptions {
+  /** The private cache directory ({@link privateCacheDir}); no cache when undefined. */
+  readonly dir: string | undefined;
+  readonly uid: number;
+  /** The bundle's content hash, computed by the build; '' when run unbundled. */
+  readonly buildId?: string;
+  /** The kind of run (see bin.ts): each kind keeps its own entry, holding what its runs compile. */
+  readonly variant?: string;
+  /** A `require` of a module in the file's directory (it resolves the same paths); made with node:module otherwise. */
+  readonly requireFromDir?: NodeJS.Require;
+  /**
+   * A directory that a run changes only when it takes the cold path (the parse cache: a run that
+   * fills it parses YAML and checks the whole MAC, which later launches skip). Such a run, like one
+   * that exits non-zero, is not the one to take the code cache from (see {@link MAX_DEFERRALS}).
+   */
+  readonly coldPathWrites?: string;
+}
+
 /**
  * Runs the CommonJS file `file` as Node's loader would (same wrapper, `require` relative to it),
- * but compiled with the code cache kept in `cacheDir` (none when undefined). The cache is written
- * when it was missing or rejected: at exit, or just before `process.execve` replaces the process,
- * so it holds every function the run compiled, not only the top level. `buildId` names the bundle's
- * content (the build computes it); V8 checks only the source's length before using cached code, so
- * an entry must never be found for other content. `variant` names the kind of run (see bin.ts); each
- * bundle file has its own. `requireFromDir`, when given, is a `require` of a module in `file`'s
- * directory (it resolves the same paths).
+ * but compiled with the code cache kept in `options.dir`. The cache is written when it was missing
+ * or rejected: at exit, or just before `process.execve` replaces the process, so it holds every
+ * function the run compiled, not only the top level. It is written by a representative run: one that
+ * took the cold path or failed would cache code later launches never run and leave out what they do
+ * (a launch from a warm-path cache is ~0.5 ms faster; perf, issue 7). `buildId` names the bundle's
+ * content: V8 checks only the source's length before using cached code, so an entry must never be
+ * found for other content.
  */
-export function runWithCodeCache(file: string, cacheDir: string | undefined, uid: number, buildId = '', variant = 'any', requireFromDir?: NodeJS.Require): void {
+export function runWithCodeCache(file: string, options: CodeCacheOptions): void {
+  const { dir, uid, buildId = '', variant = 'any' } = options;
   const source = readFileSync(file, 'utf8');
   let cachePath: string | undefined;
   let cached: Buffer | undefined;
   let stale = (): void => {};
-  if (cacheDir !== undefined) {
+  if (dir !== undefined) {
     // One entry per bundle content and Node; size and mtime also catch a bundle changed by hand.
     const st = statSync(file);
     const prefix = `${process.version}-${process.arch}-`;
     const id = createHash('sha256').update(`${buildId}\0${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
-    // `variant` keeps one entry per kind of run (a launch, other commands): each holds what its runs compile.
     const name = `${prefix}${id}-${variant}.bin`;
-    cachePath = join(cacheDir, name);
+    cachePath = join(dir, name);
     cached = readEntry(cachePath, uid);
-    stale = () => removeStale(cacheDir, prefix, `-${variant}.bin`, name);
+    stale = () => removeStale(dir, prefix, `-${variant}.bin`, name);
   }
   // The build writes the bundles already inside the wrapper (perf, issue 7): wrapping here would copy a 250 KB string.
   const script = new Script(source.startsWith(COMMONJS_WRAPPER_HEAD) ? source : wrapCommonJs(source), {
@@ -105,19 +145,35 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, uid
   });
   if (cachePath !== undefined && (cached === undefined || script.cachedDataRejected === true)) {
     const path = cachePath;
+    const marker = `${path}${DEFERRED}`;
+    const watched = options.coldPathWrites;
+    const before = watched === undefined ? undefined : mtimeOf(watched);
     let saved = false;
-    const save = (): void => {
+    const save = (exitCode: number): void => {
       if (saved) return;
       saved = true;
+      const cold = exitCode !== 0 || (watched !== undefined && mtimeOf(watched) !== before);
+      if (cold) {
+        const deferrals = readEntry(marker, uid)?.length ?? 0;
+        if (deferrals < MAX_DEFERRALS) {
+          writeEntry(marker, Buffer.alloc(deferrals + 1));
+          return;
+        }
+      }
       writeEntry(path, script.createCachedData());
+      try {
+        unlinkSync(marker);
+      } catch {
+        /* there was none */
+      }
       stale();
     };
-    process.once('exit', save);
+    process.once('exit', (code) => save(code));
     const proc = process as unknown as { execve?: (...args: unknown[]) => never };
     const execve = proc.execve;
     if (typeof execve === 'function') {
       proc.execve = function (this: unknown, ...args: unknown[]): never {
-        save();
+        save(0);
         return execve.apply(this, args);
       };
     }
@@ -125,6 +181,6 @@ export function runWithCodeCache(file: string, cacheDir: string | undefined, uid
   const mod = { exports: {} as unknown };
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   // The bin passes its own require (it sits in the bundle's directory): making one would load node:module (~0.5 ms).
-  const req = requireFromDir ?? process.getBuiltinModule('node:module').createRequire(file);
+  const req = options.requireFromDir ?? process.getBuiltinModule('node:module').createRequire(file);
   fn.call(mod.exports, mod.exports, req, mod, file, dirname(file));
 }

@@ -1,5 +1,6 @@
 // A cache of parsed, still-encrypted sops documents (never a decrypted value), so a launch reads JSON instead of parsing YAML.
 import { createHash } from 'node:crypto';
+import { PARSE_CACHE_SUBDIR } from '../fs/cache-layout.js';
 // Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
 import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +16,7 @@ export function parseCacheDir(env: Readonly<Record<string, string | undefined>>,
   const xdg = env['XDG_CACHE_HOME'];
   // The XDG spec says relative values are invalid and must be ignored.
   const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache');
-  return join(base, 'with-secrets', 'parsed');
+  return join(base, 'with-secrets', PARSE_CACHE_SUBDIR);
 }
 
 /** Options of {@link createParseCache}. */

@@ -40,7 +40,7 @@ describe('runWithCodeCache', () => {
     await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
   });
   const run = (file: string, cacheDir: string) => {
-    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, ${uid});`;
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, { dir: ${JSON.stringify(cacheDir)}, uid: ${uid} });`;
     return spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
   };
 
@@ -83,7 +83,7 @@ describe('pre-wrapped bundles', () => {
     expect(readFileSync(file, 'utf8').startsWith(COMMONJS_WRAPPER_HEAD)).toBe(true);
     const cacheDir = join(root, 'cache-wrapped');
     mkdirSync(cacheDir, { mode: 0o700 });
-    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, ${uid});`;
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, { dir: ${JSON.stringify(cacheDir)}, uid: ${uid} });`;
     for (let i = 0; i < 2; i++) {
       const r = spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
@@ -100,3 +100,52 @@ describe('pre-wrapped bundles', () => {
     }
   });
 });
+
+describe('a representative run writes the cache', () => {
+  const runner = join(root, 'code-cache-deferral.mjs');
+  beforeAll(async () => {
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  });
+  const file = join(root, 'deferral.cjs');
+  const watched = join(root, 'watched');
+  const cacheDir = join(root, 'cache-deferral');
+  // The program takes the "cold path" (writes into the watched directory) or fails when told to.
+  beforeAll(() => {
+    writeFileSync(file, "const fs = require('node:fs');\nif (process.env.COLD) fs.writeFileSync(require('node:path').join(process.env.WATCHED, String(Date.now()) + Math.random()), 'x');\nprocess.exitCode = Number(process.env.FAIL ?? 0);\n");
+    mkdirSync(watched);
+    mkdirSync(cacheDir, { mode: 0o700 });
+  });
+  const run = (env: Record<string, string>) => {
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, { dir: ${JSON.stringify(cacheDir)}, uid: ${uid}, variant: 'launch', coldPathWrites: ${JSON.stringify(watched)} });`;
+    return spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, WATCHED: watched, ...env } });
+  };
+  const entries = () => readdirSync(cacheDir).filter((f) => f.endsWith('-launch.bin'));
+  const marker = () => readdirSync(cacheDir).find((f) => f.endsWith('-launch.bin.deferred'));
+
+  it('a run that takes the cold path or fails leaves a marker instead; the next plain run writes the entry', () => {
+    expect(run({ COLD: '1' }).status).toBe(0);
+    expect(entries()).toEqual([]);
+    expect(statSync(join(cacheDir, marker()!)).size).toBe(1);
+    expect(run({ FAIL: '3' }).status).toBe(3);
+    expect(entries()).toEqual([]);
+    expect(statSync(join(cacheDir, marker()!)).size).toBe(2);
+    expect(run({}).status).toBe(0);
+    expect(entries()).toHaveLength(1);
+    expect(marker()).toBeUndefined();
+    expect(statSync(join(cacheDir, entries()[0]!)).mode & 0o777).toBe(0o600);
+  });
+
+  it('after four unrepresentative runs in a row, the fifth writes anyway (a setup whose every run is cold still gets a cache)', () => {
+    rmSync(cacheDir, { recursive: true });
+    mkdirSync(cacheDir, { mode: 0o700 });
+    for (let i = 1; i <= 4; i++) {
+      expect(run({ COLD: '1' }).status).toBe(0);
+      expect(entries(), `run ${i}`).toEqual([]);
+    }
+    expect(run({ COLD: '1' }).status).toBe(0);
+    expect(entries()).toHaveLength(1);
+    expect(marker()).toBeUndefined();
+  });
+});
+
