@@ -9,6 +9,12 @@ import { routeArgs } from './route.js';
 // As in main.ts, and before anything else: on Node 20 an unhandled SIGUSR1 opens the inspector.
 process.on('SIGUSR1', () => {});
 
+// The launch path reaches built-ins through process.getBuiltinModule (Node 20.16, 22.3): say so plainly on an older Node.
+if (typeof process.getBuiltinModule !== 'function') {
+  process.stderr.write(`with-secrets: needs Node.js 20.16 or later (this is ${process.version}); upgrade Node, or use Node 22\n`);
+  process.exit(125);
+}
+
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
 // node:os only without HOME: a launch otherwise never loads it.
 const home = process.env['HOME'] || process.getBuiltinModule('node:os').homedir();

@@ -133,6 +133,17 @@ describe('launch', () => {
     }
   });
 
+  it('on a Node without process.getBuiltinModule (older than 20.16) says which Node it needs (125), before doing anything', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const preload = `${w.root}/old-node.cjs`;
+    writeFileSync(preload, 'delete process.getBuiltinModule;\n');
+    const r = spawnSync(NODE, ['-r', preload, CLI, 'codex'], { env: w.env(), encoding: 'utf8' });
+    expect(r.status).toBe(125);
+    expect(r.stderr).toBe(`with-secrets: needs Node.js 20.16 or later (this is ${spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()}); upgrade Node, or use Node 22\n`);
+    expect(r.stdout).toBe('');
+  });
+
   it('126 for a program that is not executable, 127 for one that does not exist', async () => {
     const plain = `${w.bin}/plain`;
     w.exe(w.bin, 'plain', '#!/bin/sh\n');
