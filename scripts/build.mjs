@@ -34,6 +34,9 @@ function writeOutputs(result) {
   }
 }
 
+/** What `import.meta.url` becomes in the CommonJS files: this file's URL, computed on first use. */
+const IMPORT_META_URL = "const __ws = { get importMetaUrl() { return require('node:url').pathToFileURL(__filename).href; } };";
+
 const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning', metafile: true, write: false };
 
 const metas = [];
@@ -94,9 +97,10 @@ async function buildCli(name, plugins) {
     outdir: 'dist',
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
-    // import.meta.url of the sources (keytar lookup, the shell/ folder) is the bundle's own URL.
-    banner: { js: "const __wsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': '__wsImportMetaUrl' },
+    // import.meta.url of the sources (keytar lookup, the shell/ folder) is the bundle's own URL, made
+    // when first asked for: a launch never asks, and a URL costs its parser's first use.
+    banner: { js: IMPORT_META_URL },
+    define: { 'import.meta.url': '__ws.importMetaUrl' },
     external: ['keytar'],
     plugins: [requireStubs, ...plugins],
   });
@@ -119,9 +123,9 @@ const bin = await build({
   entryPoints: { 'with-secrets': 'src/cli/bin.ts' },
   outdir: 'dist',
   format: 'cjs',
-  banner: { js: "#!/usr/bin/env node\nconst __wsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: `#!/usr/bin/env node\n${IMPORT_META_URL}` },
   // The code cache is keyed by the bundle's content: V8 itself only compares the source's length.
-  define: { 'import.meta.url': '__wsImportMetaUrl', __WS_MAIN_SHA256__: JSON.stringify(mainSha256), __WS_LAUNCH_SHA256__: JSON.stringify(launchSha256) },
+  define: { 'import.meta.url': '__ws.importMetaUrl', __WS_MAIN_SHA256__: JSON.stringify(mainSha256), __WS_LAUNCH_SHA256__: JSON.stringify(launchSha256) },
 });
 writeOutputs(bin);
 metas.push(bin.metafile);

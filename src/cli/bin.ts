@@ -30,7 +30,9 @@ const launch = routeArgs(process.argv.slice(2)).kind === 'launch';
 if (!launch) enableCompileCache(process.env, home, uid);
 const buildId = launch ? (typeof __WS_LAUNCH_SHA256__ === 'string' ? __WS_LAUNCH_SHA256__ : '') : typeof __WS_MAIN_SHA256__ === 'string' ? __WS_MAIN_SHA256__ : '';
 // The bundle files sit beside this one; the build script names them (see scripts/build.mjs).
-const main = fileURLToPath(new URL(launch ? './with-secrets-launch.cjs' : './with-secrets-main.cjs', import.meta.url));
+// Built, this file is CommonJS with a __filename; a path join spares a launch the URL parser.
+const here = typeof __filename === 'string' ? dirname(__filename) : dirname(fileURLToPath(import.meta.url));
+const main = join(here, launch ? 'with-secrets-launch.cjs' : 'with-secrets-main.cjs');
 // This file is CommonJS when built (dist/with-secrets.js, beside the bundles), so its own require serves them.
 const dir = privateCacheDir(process.env, home, uid);
 runWithCodeCache(main, {
