@@ -45,9 +45,10 @@ export function decryptBranches(
 ): DecryptedBranches {
   const only = options.only;
   const hasher = createMacHasher(macOnlyEncrypted);
+  // With `only`, the other leaves are neither visited nor hashed (no MAC is computed then).
+  const skip = only === undefined ? undefined : (leaf: WalkLeaf) => !only.has(leaf);
   const out = branches.map((branch) =>
     walkBranch(branch, (leaf, ctx) => {
-      if (only !== undefined && !only.has(leaf)) return leaf;
       const encrypted = rules.shouldEncrypt(ctx.path, ctx.comments, ctx.isComment);
       let plain = leaf;
       if (encrypted) {
@@ -84,7 +85,7 @@ export function decryptBranches(
       }
       hasher.add(plain, encrypted);
       return plain;
-    }),
+    }, skip),
   );
   return { branches: out, mac: only === undefined ? hasher.digest() : undefined };
 }

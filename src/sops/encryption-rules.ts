@@ -100,53 +100,79 @@ export type WalkLeaf = Exclude<Scalar, { type: 'null' }> | Comment;
  * Walks a branch in sops' order (document order, depth first, comments included, nulls skipped) and
  * returns a copy with every leaf replaced by what `visit` returns. The comment stack is kept as
  * `sops.go:walkBranch`/`walkSlice` keep it: comments accumulate per level and are cleared after each
- * non-comment item.
+ * non-comment item. Leaves for which `skip` says so are kept as they are and never visited (a launch
+ * that decrypts only the values it names: no context is built for the 990 others of a 1,000-key file).
  */
-export function walkBranch(branch: MapNode, visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf): MapNode {
-  return walkMap(branch, [], [], [], visit);
+export function walkBranch(branch: MapNode, visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf, skip?: (leaf: WalkLeaf) => boolean): MapNode {
+  return walkMap(branch, { path: [], loc: [], stack: [], visit, skip });
 }
 
-type Visit = (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf;
+/**
+ * The walk's state. The path, location and comment stack are pushed and popped as the walk goes
+ * rather than copied at every level, and copied only into the context of a leaf that is visited:
+ * this code runs once per launch, in the interpreter, where spreading an array allocates an
+ * iterator's worth of objects per element (perf, issue 7).
+ */
+interface Walk {
+  readonly path: string[];
+  readonly loc: (string | number)[];
+  readonly stack: string[][];
+  readonly visit: (leaf: WalkLeaf, ctx: LeafContext) => WalkLeaf;
+  readonly skip: ((leaf: WalkLeaf) => boolean) | undefined;
+}
 
-function walkMap(node: MapNode, path: string[], loc: (string | number)[], stack: string[][], visit: Visit): MapNode {
+function visitLeaf(w: Walk, leaf: WalkLeaf, isComment: boolean): WalkLeaf {
+  if (w.skip?.(leaf) === true) return leaf;
+  return w.visit(leaf, { path: w.path.slice(), location: w.loc.slice(), comments: snapshot(w.stack), isComment });
+}
+
+function walkMap(node: MapNode, w: Walk): MapNode {
   const level: string[] = [];
-  const inner = [...stack, level];
+  w.stack.push(level);
   const items: (Entry | Comment)[] = [];
   for (const item of node.items) {
     if (item.type === 'comment') {
       level.push(item.value);
-      items.push(asComment(visit(item, { path, location: loc, comments: snapshot(inner), isComment: true })));
+      items.push(asComment(visitLeaf(w, item, true)));
       continue;
     }
-    items.push({ ...item, value: walkNode(item.value, [...path, item.key], [...loc, item.key], inner, visit) });
+    w.path.push(item.key);
+    w.loc.push(item.key);
+    items.push({ ...item, value: walkNode(item.value, w) });
+    w.path.pop();
+    w.loc.pop();
     level.length = 0;
   }
+  w.stack.pop();
   return { ...node, items };
 }
 
-function walkList(node: ListNode, path: string[], loc: (string | number)[], stack: string[][], visit: Visit): ListNode {
+function walkList(node: ListNode, w: Walk): ListNode {
   const level: string[] = [];
-  const inner = [...stack, level];
+  w.stack.push(level);
   const items: (Node | Comment)[] = [];
   let index = 0;
   for (const item of node.items) {
     if (item.type === 'comment') {
       level.push(item.value);
-      items.push(asComment(visit(item, { path, location: loc, comments: snapshot(inner), isComment: true })));
+      items.push(asComment(visitLeaf(w, item, true)));
       continue;
     }
-    items.push(walkNode(item, path, [...loc, index++], inner, visit));
+    w.loc.push(index++);
+    items.push(walkNode(item, w));
+    w.loc.pop();
     level.length = 0;
   }
+  w.stack.pop();
   return { ...node, items };
 }
 
-function walkNode(node: Node, path: string[], loc: (string | number)[], stack: string[][], visit: Visit): Node {
-  if (node.type === 'map') return walkMap(node, path, loc, stack, visit);
-  if (node.type === 'list') return walkList(node, path, loc, stack, visit);
+function walkNode(node: Node, w: Walk): Node {
+  if (node.type === 'map') return walkMap(node, w);
+  if (node.type === 'list') return walkList(node, w);
   if (node.type === 'null') return node;
-  const out = visit(node, { path, location: loc, comments: snapshot(stack), isComment: false });
-  if (out.type === 'comment') throw new WithSecretsError('malformed', `a value at ${aadOf(path)} decrypted to a comment`);
+  const out = visitLeaf(w, node, false);
+  if (out.type === 'comment') throw new WithSecretsError('malformed', `a value at ${aadOf(w.path)} decrypted to a comment`);
   return out;
 }
 
@@ -158,7 +184,7 @@ function asComment(leaf: WalkLeaf): Comment {
 }
 
 function snapshot(stack: string[][]): CommentStack {
-  return stack.map((level) => [...level]);
+  return stack.map((level) => level.slice());
 }
 
 // ---- Go RE2 → JavaScript -------------------------------------------------------------------
