@@ -1,4 +1,6 @@
 // Turns the parsed config document (unknown JSON-like data) into a typed Config, or a ConfigIssue naming the key.
+// It runs once per launch, cold, in the interpreter: paths grow with concat and maps are walked by key, since
+// array spreads and destructuring for-of allocate an iterator's worth of objects per element there (perf, issue 7).
 import type { IdentitySpec } from '../age/provider.js';
 import { isSubcommand } from '../cli/subcommands.js';
 import { isDangerousVariable, isReservedVariable, isValidVariableName, OWN_INPUTS } from '../launch/variables.js';
@@ -80,14 +82,23 @@ function expectList(v: unknown, path: ConfigPath): readonly unknown[] {
 
 function rejectUnknownKeys(o: Obj, known: readonly string[], path: ConfigPath): void {
   for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new ConfigIssue([...path, k], `unknown key "${k}"`, 'key', allowed(known));
+    if (!known.includes(k)) throw new ConfigIssue(path.concat(k), `unknown key "${k}"`, 'key', allowed(known));
   }
 }
 
+/** Paths already expanded in one validation (one per context): most references name the same few files. */
+const expansions = new WeakMap<ExpandContext, Map<string, string>>();
+
 function expandAt(raw: unknown, path: ConfigPath, ctx: ExpandContext): string {
   const s = expectString(raw, path, 'a path');
+  let done = expansions.get(ctx);
+  if (done === undefined) expansions.set(ctx, (done = new Map()));
+  const known = done.get(s);
+  if (known !== undefined) return known;
   try {
-    return expandPath(s, ctx);
+    const expanded = expandPath(s, ctx);
+    done.set(s, expanded);
+    return expanded;
   } catch (e) {
     if (e instanceof ExpandError) throw new ConfigIssue(path, e.message);
     throw e;
@@ -103,18 +114,18 @@ function parseFormat(v: unknown, path: ConfigPath): StoreFormat {
 
 function parseIdentities(v: unknown, path: ConfigPath, ctx: ExpandContext): IdentitySpec[] {
   return expectList(v, path).map((item, i): IdentitySpec => {
-    const at = [...path, i];
+    const at = path.concat(i);
     const o = expectObject(item, at, 'a map with one of file, command, keyring');
     const keys = Object.keys(o);
     if (keys.length !== 1) {
       throw new ConfigIssue(at, 'must have exactly one of file, command, keyring', 'value', 'e.g. `- file: ~/.config/sops/age/keys.txt`');
     }
     rejectUnknownKeys(o, ['file', 'command', 'keyring'], at);
-    if ('file' in o) return { file: expandAt(o['file'], [...at, 'file'], ctx) };
-    if ('keyring' in o) return { keyring: expectString(o['keyring'], [...at, 'keyring'], 'a keyring name') };
+    if ('file' in o) return { file: expandAt(o['file'], at.concat('file'), ctx) };
+    if ('keyring' in o) return { keyring: expectString(o['keyring'], at.concat('keyring'), 'a keyring name') };
     const cmd = o['command'];
-    const argv = expectList(cmd, [...at, 'command']).map((a, j) => expectString(a, [...at, 'command', j], 'a string (one argv word)'));
-    if (argv.length === 0) throw new ConfigIssue([...at, 'command'], 'must name a program to run', 'value', 'e.g. `command: [pass, show, age-key]` (run without a shell)');
+    const argv = expectList(cmd, at.concat('command')).map((a, j) => expectString(a, at.concat('command', j), 'a string (one argv word)'));
+    if (argv.length === 0) throw new ConfigIssue(at.concat('command'), 'must name a program to run', 'value', 'e.g. `command: [pass, show, age-key]` (run without a shell)');
     return { command: argv };
   });
 }
@@ -138,27 +149,27 @@ function parseRef(v: unknown, path: ConfigPath, defaultSops: string | undefined,
   const o = expectObject(v, path, 'a key path string or a map (sops/key, age, file or keyring)');
   if ('sops' in o || 'key' in o) {
     rejectUnknownKeys(o, ['sops', 'key', 'format'], path);
-    const key = expectString(o['key'], [...path, 'key'], 'a key path');
-    checkKey(key, [...path, 'key']);
-    const file = 'sops' in o ? expandAt(o['sops'], [...path, 'sops'], opts) : defaultSops;
+    const key = expectString(o['key'], path.concat('key'), 'a key path');
+    checkKey(key, path.concat('key'));
+    const file = 'sops' in o ? expandAt(o['sops'], path.concat('sops'), opts) : defaultSops;
     if (file === undefined) throw new ConfigIssue(path, 'has a key but no sops file, and there is no top-level sopsFile', 'value', 'add `sops: FILE`');
-    return o['format'] === undefined ? { kind: 'sops', file, key } : { kind: 'sops', file, key, format: parseFormat(o['format'], [...path, 'format']) };
+    return o['format'] === undefined ? { kind: 'sops', file, key } : { kind: 'sops', file, key, format: parseFormat(o['format'], path.concat('format')) };
   }
   if ('age' in o) {
     rejectUnknownKeys(o, ['age'], path);
-    return { kind: 'age', file: expandAt(o['age'], [...path, 'age'], opts) };
+    return { kind: 'age', file: expandAt(o['age'], path.concat('age'), opts) };
   }
   if ('file' in o) {
     rejectUnknownKeys(o, ['file'], path);
-    return { kind: 'file', file: expandAt(o['file'], [...path, 'file'], opts) };
+    return { kind: 'file', file: expandAt(o['file'], path.concat('file'), opts) };
   }
   if ('keyring' in o) {
     rejectUnknownKeys(o, ['keyring'], path);
-    return { kind: 'keyring', name: expectString(o['keyring'], [...path, 'keyring'], 'a keyring entry name') };
+    return { kind: 'keyring', name: expectString(o['keyring'], path.concat('keyring'), 'a keyring entry name') };
   }
   const first = Object.keys(o)[0];
   if (first === undefined) throw new ConfigIssue(path, 'is an empty map', 'value', 'use one of {sops, key}, {age}, {file}, {keyring}');
-  throw new ConfigIssue([...path, first], `unknown key "${first}"`, 'key', 'a reference is a key path string, or one of {sops: FILE, key: PATH}, {age: FILE}, {file: PATH}, {keyring: NAME}');
+  throw new ConfigIssue(path.concat(first), `unknown key "${first}"`, 'key', 'a reference is a key path string, or one of {sops: FILE, key: PATH}, {age: FILE}, {file: PATH}, {keyring: NAME}');
 }
 
 /** Checks a variable name a profile sets (from `env:` here, from `envFrom` at launch). */
@@ -174,8 +185,8 @@ export function checkVariableName(name: string, path: ConfigPath, allowDangerous
 
 function parseNameList(v: unknown, path: ConfigPath): string[] {
   return expectList(v, path).map((n, i) => {
-    const s = expectString(n, [...path, i], 'a variable name');
-    if (!isValidVariableName(s)) throw new ConfigIssue([...path, i], `"${s}" is not a valid variable name`);
+    const s = expectString(n, path.concat(i), 'a variable name');
+    if (!isValidVariableName(s)) throw new ConfigIssue(path.concat(i), `"${s}" is not a valid variable name`);
     return s;
   });
 }
@@ -190,43 +201,44 @@ function parseProfile(name: string, v: unknown, top: { sopsFile?: string }, opts
   }
   const o = expectObject(v ?? {}, path, 'a map');
   rejectUnknownKeys(o, PROFILE_KEYS, path);
-  const allowDangerous = o['allowDangerous'] === undefined ? [] : parseNameList(o['allowDangerous'], [...path, 'allowDangerous']);
-  const keepEnv = o['keepEnv'] === undefined ? [] : parseNameList(o['keepEnv'], [...path, 'keepEnv']);
+  const allowDangerous = o['allowDangerous'] === undefined ? [] : parseNameList(o['allowDangerous'], path.concat('allowDangerous'));
+  const keepEnv = o['keepEnv'] === undefined ? [] : parseNameList(o['keepEnv'], path.concat('keepEnv'));
   for (const [i, k] of keepEnv.entries()) {
-    if (!OWN_INPUTS.includes(k)) throw new ConfigIssue([...path, 'keepEnv', i], `${k} is not one of with-secrets' inputs`, 'value', `keepEnv takes ${OWN_INPUTS.join(', ')}`);
+    if (!OWN_INPUTS.includes(k)) throw new ConfigIssue(path.concat('keepEnv', i), `${k} is not one of with-secrets' inputs`, 'value', `keepEnv takes ${OWN_INPUTS.join(', ')}`);
   }
   const env: EnvBinding[] = [];
   if (o['env'] !== undefined) {
-    const e = expectObject(o['env'], [...path, 'env'], 'a map of VARIABLE: reference');
-    for (const [varName, ref] of Object.entries(e)) {
-      const at = [...path, 'env', varName];
+    const e = expectObject(o['env'], path.concat('env'), 'a map of VARIABLE: reference');
+    for (const varName of Object.keys(e)) {
+      const ref = e[varName];
+      const at = path.concat('env', varName);
       checkVariableName(varName, at, allowDangerous);
       env.push({ name: varName, ref: parseRef(ref, at, top.sopsFile, opts) });
     }
   }
   const envFrom: EnvFromSource[] = [];
   if (o['envFrom'] !== undefined) {
-    expectList(o['envFrom'], [...path, 'envFrom']).forEach((item, i) => {
-      const at = [...path, 'envFrom', i];
+    expectList(o['envFrom'], path.concat('envFrom')).forEach((item, i) => {
+      const at = path.concat('envFrom', i);
       if (typeof item === 'string') {
         envFrom.push({ file: expandAt(item, at, opts) });
         return;
       }
       const src = expectObject(item, at, 'a path, or a map {sops: FILE, format: …}');
       rejectUnknownKeys(src, ['sops', 'format'], at);
-      const file = expandAt(src['sops'], [...at, 'sops'], opts);
-      envFrom.push(src['format'] === undefined ? { file } : { file, format: parseFormat(src['format'], [...at, 'format']) });
+      const file = expandAt(src['sops'], at.concat('sops'), opts);
+      envFrom.push(src['format'] === undefined ? { file } : { file, format: parseFormat(src['format'], at.concat('format')) });
     });
   }
   let command: string | undefined;
   if (o['command'] !== undefined) {
-    const c = expectString(o['command'], [...path, 'command'], 'a program name or path');
+    const c = expectString(o['command'], path.concat('command'), 'a program name or path');
     // A bare name is looked up on PATH at launch; anything path-like is expanded now.
-    command = c.includes('/') || c.startsWith('~') || c.startsWith('$') ? expandAt(c, [...path, 'command'], opts) : c;
+    command = c.includes('/') || c.startsWith('~') || c.startsWith('$') ? expandAt(c, path.concat('command'), opts) : c;
   }
   let pristine = false;
   if (o['pristine'] !== undefined) {
-    if (typeof o['pristine'] !== 'boolean') throw new ConfigIssue([...path, 'pristine'], `must be true or false, not ${kindOf(o['pristine'])}`);
+    if (typeof o['pristine'] !== 'boolean') throw new ConfigIssue(path.concat('pristine'), `must be true or false, not ${kindOf(o['pristine'])}`);
     pristine = o['pristine'];
   }
   const profile: Profile = {
@@ -237,7 +249,7 @@ function parseProfile(name: string, v: unknown, top: { sopsFile?: string }, opts
     allowDangerous,
     keepEnv,
     ...(command === undefined ? {} : { command }),
-    ...(o['identities'] === undefined ? {} : { identities: parseIdentities(o['identities'], [...path, 'identities'], opts) }),
+    ...(o['identities'] === undefined ? {} : { identities: parseIdentities(o['identities'], path.concat('identities'), opts) }),
   };
   return profile;
 }
@@ -254,8 +266,8 @@ export function validateConfig(doc: unknown, opts: ValidateOptions): Config {
   const profiles = new Map<string, Profile>();
   if (o['profiles'] !== undefined && o['profiles'] !== null) {
     const p = expectObject(o['profiles'], ['profiles'], 'a map of profile name: profile');
-    for (const [name, body] of Object.entries(p)) {
-      profiles.set(name, parseProfile(name, body, sopsFile === undefined ? {} : { sopsFile }, opts));
+    for (const name of Object.keys(p)) {
+      profiles.set(name, parseProfile(name, p[name], sopsFile === undefined ? {} : { sopsFile }, opts));
     }
   }
   return {

@@ -47,7 +47,10 @@ export function readInjectedMarker(value: string | undefined): string[] {
 export function buildChildEnv(input: ChildEnvInput): ChildEnv {
   // No prototype: `__proto__` is a valid variable name and must be an ordinary key here.
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [k, v] of Object.entries(input.parentEnv)) {
+  const parent = input.parentEnv;
+  // Keys, not destructured entries: this runs cold on every launch (see validate-config.ts).
+  for (const k of Object.keys(parent)) {
+    const v = parent[k];
     if (v !== undefined) env[k] = v;
   }
   const removedOuter: string[] = [];

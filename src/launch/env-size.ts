@@ -9,7 +9,9 @@ export function measureExecSize(argv: readonly string[], env: Readonly<Record<st
   let total = 0;
   for (const a of argv) total += Buffer.byteLength(a) + 1 + 8;
   let largest = { name: '', size: 0 };
-  for (const [k, v] of Object.entries(env)) {
+  // Keys, not destructured entries: this runs cold on every launch (see validate-config.ts).
+  for (const k of Object.keys(env)) {
+    const v = env[k]!;
     const size = Buffer.byteLength(k) + 1 + Buffer.byteLength(v) + 1;
     total += size + 8;
     if (size > largest.size) largest = { name: k, size };
