@@ -79,9 +79,9 @@ const DEFERRED = '.deferred';
 
 /**
  * How many unrepresentative runs in a row may leave the entry unwritten. A first launch usually
- * fills the parse cache and the next one is the common, warm path; the benchmark's first round has
- * three cold launches sharing one cache. Past this, a run writes anyway, so a setup whose every run
- * is cold still gets a cache.
+ * fills the parse cache and the next one is the common, warm path; after an install or upgrade the
+ * first launches of several profiles (several files) may all be cold. Past this, a run writes anyway,
+ * so a setup whose every run is cold still gets a cache.
  */
 const MAX_DEFERRALS = 4;
 
