@@ -44,8 +44,9 @@ export function decryptBranches(
   options: DecryptOptions = {},
 ): DecryptedBranches {
   const only = options.only;
-  const hasher = createMacHasher(macOnlyEncrypted);
-  // With `only`, the other leaves are neither visited nor hashed (no MAC is computed then).
+  // With `only`, no MAC is computed (the caller's memo vouches for the file): nothing is hashed, and
+  // the other leaves are not even visited.
+  const hasher = only === undefined ? createMacHasher(macOnlyEncrypted) : undefined;
   const skip = only === undefined ? undefined : (leaf: WalkLeaf) => !only.has(leaf);
   const out = branches.map((branch) =>
     walkBranch(branch, (leaf, ctx) => {
@@ -83,9 +84,9 @@ export function decryptBranches(
           }
         }
       }
-      hasher.add(plain, encrypted);
+      hasher?.add(plain, encrypted);
       return plain;
     }, skip),
   );
-  return { branches: out, mac: only === undefined ? hasher.digest() : undefined };
+  return { branches: out, mac: hasher?.digest() };
 }
