@@ -54,6 +54,12 @@ function decodeBase64(text: string): Uint8Array | undefined {
   return Buffer.from(s, 'base64');
 }
 
+function decodeField(b64: string, name: string): Uint8Array {
+  const bytes = decodeBase64(b64);
+  if (bytes === undefined) throw new WithSecretsError('malformed', `encrypted value has invalid base64 in its ${name} field`);
+  return bytes;
+}
+
 /**
  * Parses an `ENC[AES256_GCM,…]` string. Throws `malformed` naming the bad field; the message never
  * quotes the input (sops' own message does, which could print a plaintext that was never encrypted).
@@ -61,14 +67,7 @@ function decodeBase64(text: string): Uint8Array | undefined {
 export function parseEncryptedValue(text: string): EncryptedValue {
   const m = matchEncPattern(text);
   if (m === null) throw new WithSecretsError('malformed', 'value does not match the sops data format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]');
-  const fields = { data: m[0], iv: m[1], tag: m[2] };
-  const decoded: Record<string, Uint8Array> = {};
-  for (const [name, b64] of Object.entries(fields)) {
-    const bytes = decodeBase64(b64);
-    if (bytes === undefined) throw new WithSecretsError('malformed', `encrypted value has invalid base64 in its ${name} field`);
-    decoded[name] = bytes;
-  }
-  return { data: decoded.data!, iv: decoded.iv!, tag: decoded.tag!, type: m[3] };
+  return { data: decodeField(m[0], 'data'), iv: decodeField(m[1], 'iv'), tag: decodeField(m[2], 'tag'), type: m[3] };
 }
 
 /** Formats an encrypted value as sops writes it. */
@@ -85,7 +84,7 @@ function checkKey(key: Uint8Array): void {
  * AES-256-GCM open. Like Go, the stored data and tag are concatenated and the last 16 bytes are the
  * tag, so a file is accepted or refused exactly as sops would.
  */
-function openGcm(key: Uint8Array, v: EncryptedValue, aad: string): Uint8Array {
+function openGcm(key: Uint8Array, v: EncryptedValue, aad: string): Buffer {
   const sealed = Buffer.concat([v.data, v.tag]);
   if (v.iv.length === 0 || sealed.length < TAG_SIZE) {
     throw new WithSecretsError('decrypt-failed', 'value does not authenticate (AES-GCM)');
@@ -108,6 +107,11 @@ function sealGcm(key: Uint8Array, plain: Uint8Array, aad: string, iv: Uint8Array
   return { data: new Uint8Array(data), tag: new Uint8Array(c.getAuthTag()) };
 }
 
+/** The value types sops writes. */
+const VALUE_TYPES: ReadonlySet<string> = new Set(['str', 'int', 'float', 'bool', 'time', 'bytes', 'comment']);
+
+const bad = (what: string): WithSecretsError => new WithSecretsError('malformed', `decrypted value is not a valid ${what}`);
+
 /**
  * Decrypts one `ENC[…]` string with the data key and additional data (the tree path, `a:b:`).
  * `""` decrypts to `""` as in sops. Errors: `malformed` (format, type, or a plaintext that does not
@@ -117,12 +121,11 @@ export function decryptValue(text: string, key: Uint8Array, aad: string): Cipher
   if (text === '') return { type: 'str', value: '' };
   checkKey(key);
   const v = parseEncryptedValue(text);
-  if (!['str', 'int', 'float', 'bool', 'time', 'bytes', 'comment'].includes(v.type)) {
+  if (!VALUE_TYPES.has(v.type)) {
     throw new WithSecretsError('malformed', 'encrypted value has an unknown type (expected str, int, float, bool, time, bytes or comment)');
   }
   const plain = openGcm(key, v, aad);
-  const textValue = Buffer.from(plain).toString('utf8');
-  const bad = (what: string): WithSecretsError => new WithSecretsError('malformed', `decrypted value is not a valid ${what}`);
+  const textValue = plain.toString('utf8');
   switch (v.type) {
     case 'str':
       return { type: 'str', value: textValue };
