@@ -81,7 +81,9 @@ function expectList(v: unknown, path: ConfigPath): readonly unknown[] {
 }
 
 function rejectUnknownKeys(o: Obj, known: readonly string[], path: ConfigPath): void {
-  for (const k of Object.keys(o)) {
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     if (!known.includes(k)) throw new ConfigIssue(path.concat(k), `unknown key "${k}"`, 'key', allowed(known));
   }
 }
@@ -130,27 +132,29 @@ function parseIdentities(v: unknown, path: ConfigPath, ctx: ExpandContext): Iden
   });
 }
 
+function checkKey(key: string, at: ConfigPath, opts: ValidateOptions): void {
+  try {
+    opts.checkKeyPath?.(key);
+  } catch (e) {
+    throw new ConfigIssue(at, `is not a valid key path: ${e instanceof Error ? e.message : 'invalid'}`, 'value', 'write it dotted (`openai.api_key`) or as sops does (`["openai"]["api_key"]`)');
+  }
+}
+
 function parseRef(v: unknown, path: ConfigPath, defaultSops: string | undefined, opts: ValidateOptions): SecretRef {
-  const checkKey = (key: string, at: ConfigPath) => {
-    try {
-      opts.checkKeyPath?.(key);
-    } catch (e) {
-      throw new ConfigIssue(at, `is not a valid key path: ${e instanceof Error ? e.message : 'invalid'}`, 'value', 'write it dotted (`openai.api_key`) or as sops does (`["openai"]["api_key"]`)');
-    }
-  };
   if (typeof v === 'string') {
     if (v === '') throw new ConfigIssue(path, 'must be a key path or a reference, not empty');
     if (defaultSops === undefined) {
       throw new ConfigIssue(path, 'is a key path, but there is no top-level sopsFile to look it up in', 'value', 'set `sopsFile:` at the top of the config, or write `{ sops: FILE, key: PATH }`');
     }
-    checkKey(v, path);
+    checkKey(v, path, opts);
     return { kind: 'sops', file: defaultSops, key: v };
   }
   const o = expectObject(v, path, 'a key path string or a map (sops/key, age, file or keyring)');
   if ('sops' in o || 'key' in o) {
     rejectUnknownKeys(o, ['sops', 'key', 'format'], path);
-    const key = expectString(o['key'], path.concat('key'), 'a key path');
-    checkKey(key, path.concat('key'));
+    const keyAt = path.concat('key');
+    const key = expectString(o['key'], keyAt, 'a key path');
+    checkKey(key, keyAt, opts);
     const file = 'sops' in o ? expandAt(o['sops'], path.concat('sops'), opts) : defaultSops;
     if (file === undefined) throw new ConfigIssue(path, 'has a key but no sops file, and there is no top-level sopsFile', 'value', 'add `sops: FILE`');
     return o['format'] === undefined ? { kind: 'sops', file, key } : { kind: 'sops', file, key, format: parseFormat(o['format'], path.concat('format')) };

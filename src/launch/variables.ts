@@ -83,10 +83,12 @@ const DANGEROUS_NAMES = new Set([
 
 /** Prefixes of dangerous families (the dynamic loaders, git's config injection). */
 const DANGEROUS_PREFIXES = ['LD_', 'DYLD_', 'GIT_CONFIG_KEY_', 'GIT_CONFIG_VALUE_', 'MALLOC_'];
+/** The prefixes as one test (no closure per call: it runs for every variable of every profile at each launch). */
+const DANGEROUS_PREFIX = new RegExp(`^(?:${DANGEROUS_PREFIXES.join('|')})`);
 
 /** True when a profile may set `name` only with an explicit `allowDangerous` entry. */
 export function isDangerousVariable(name: string): boolean {
-  return DANGEROUS_NAMES.has(name) || DANGEROUS_PREFIXES.some((p) => name.startsWith(p));
+  return DANGEROUS_NAMES.has(name) || DANGEROUS_PREFIX.test(name);
 }
 
 /** The marker variable: the names (never values) with-secrets injected into this process's environment. */
