@@ -91,10 +91,10 @@ function elfInterpreter(path: string, head: Buffer): string | undefined {
     const table = bytes(phoff, phnum * phentsize);
     if (table === undefined) return undefined;
     for (let i = 0; i < phnum; i++) {
-      const ph = table.subarray(i * phentsize, (i + 1) * phentsize);
-      if (u32(ph, 0) !== 3) continue; // PT_INTERP
-      const offset = word(ph, is64 ? 8 : 4);
-      const size = Math.min(word(ph, is64 ? 32 : 16), 4096);
+      const at = i * phentsize;
+      if (u32(table, at) !== 3) continue; // PT_INTERP
+      const offset = word(table, at + (is64 ? 8 : 4));
+      const size = Math.min(word(table, at + (is64 ? 32 : 16)), 4096);
       const name = bytes(offset, size);
       if (name === undefined) return undefined;
       const end = name.indexOf(0);

@@ -76,7 +76,10 @@ export function lookupPath(branch: MapNode, path: readonly KeyPathSegment[], fil
     let next: Node | undefined;
     if (node.type === 'map') {
       if (typeof seg === 'string') {
-        for (const item of node.items) {
+        // An indexed loop: a launch looks up each value cold, where for…of allocates per item (perf, issue 7).
+        const items = node.items;
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i]!;
           if (item.type === 'entry' && item.key === seg) {
             next = item.value;
             break;
