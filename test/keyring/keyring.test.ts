@@ -29,6 +29,18 @@ const timings: string[] = [];
 let currentMode = '';
 afterAll(() => console.info(`keyring call timings (failures): ${timings.join('; ')}`));
 
+/** Keyring worker processes (their argv holds the worker script) whose environment names this D-Bus address. */
+function workersOn(busAddress: string): string[] {
+  const pids = spawnSync('pgrep', ['-f', 'keytarPath'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`DBUS_SESSION_BUS_ADDRESS=${busAddress}`);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 function secretTool(env: Record<string, string | undefined>, args: string[], input?: string): string {
   return execFileSync('secret-tool', args, { env, encoding: 'utf8', input, timeout: 10_000 });
 }
@@ -95,12 +107,15 @@ describe.skipIf(!available)('keyring: unlocked', () => {
       const e = await failure(readKeyringSecret('frozen', { env: s.env, timeoutMs: 1500 }));
       expect(e.code).toBe('keyring-unavailable');
       expect(e.message).toContain('did not answer within 1.5 s');
+      // No worker of this session left running: it was killed, not abandoned. Checked while the service
+      // is still frozen (an abandoned worker would be stuck on it), and only this session's workers:
+      // other test files run keyring workers of their own at the same time.
+      const deadline = Date.now() + 2000;
+      while (workersOn(s.env['DBUS_SESSION_BUS_ADDRESS']!).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(workersOn(s.env['DBUS_SESSION_BUS_ADDRESS']!)).toEqual([]);
     } finally {
       s.thaw();
     }
-    // No worker left running (it was killed, not abandoned).
-    const ps = spawnSync('pgrep', ['-f', 'keytarPath'], { encoding: 'utf8' });
-    expect(ps.stdout.trim()).toBe('');
     expect(await readKeyringSecret('frozen', { env: s.env })).toBe(CANARY);
   });
 });
