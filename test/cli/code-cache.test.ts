@@ -33,16 +33,20 @@ describe('privateCacheDir', () => {
 });
 
 // The module runs in a child process, as the bin runs it: bundled by esbuild (as scripts/build.mjs does).
+const runner = join(root, 'code-cache.mjs');
+beforeAll(async () => {
+  const { build } = await import('esbuild');
+  await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+});
+
+/** Runs `file` through runWithCodeCache in a fresh Node with these options (JSON) and environment additions. */
+function runCached(file: string, options: Record<string, unknown>, env: Record<string, string> = {}) {
+  const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify({ uid, ...options })});`;
+  return spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
 describe('runWithCodeCache', () => {
-  const runner = join(root, 'code-cache.mjs');
-  beforeAll(async () => {
-    const { build } = await import('esbuild');
-    await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
-  });
-  const run = (file: string, cacheDir: string) => {
-    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, { dir: ${JSON.stringify(cacheDir)}, uid: ${uid} });`;
-    return spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
-  };
+  const run = (file: string, cacheDir: string) => runCached(file, { dir: cacheDir });
 
   it('runs the file with CommonJS globals and writes one 0600 cache entry, then reuses it', () => {
     const file = join(root, 'prog.cjs');
@@ -71,21 +75,14 @@ describe('runWithCodeCache', () => {
 });
 
 describe('pre-wrapped bundles', () => {
-  const runner = join(root, 'code-cache-wrapped.mjs');
-  beforeAll(async () => {
-    const { build } = await import('esbuild');
-    await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
-  });
-
   it('runs a file that already holds the CommonJS wrapper as it is, not wrapped twice', () => {
     const file = join(root, 'wrapped.cjs');
     writeFileSync(file, wrapCommonJs("process.stdout.write(require('node:path').basename(__filename) + ' ' + typeof exports);"));
     expect(readFileSync(file, 'utf8').startsWith(COMMONJS_WRAPPER_HEAD)).toBe(true);
     const cacheDir = join(root, 'cache-wrapped');
     mkdirSync(cacheDir, { mode: 0o700 });
-    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, { dir: ${JSON.stringify(cacheDir)}, uid: ${uid} });`;
     for (let i = 0; i < 2; i++) {
-      const r = spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8' });
+      const r = runCached(file, { dir: cacheDir });
       expect(r.stderr).toBe('');
       // Wrapped twice, the outer function would only define the inner one and print nothing.
       expect(r.stdout).toBe('wrapped.cjs object');
@@ -102,11 +99,6 @@ describe('pre-wrapped bundles', () => {
 });
 
 describe('a representative run writes the cache', () => {
-  const runner = join(root, 'code-cache-deferral.mjs');
-  beforeAll(async () => {
-    const { build } = await import('esbuild');
-    await build({ entryPoints: [join(process.cwd(), 'src/cli/code-cache.ts')], outfile: runner, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
-  });
   const file = join(root, 'deferral.cjs');
   const watched = join(root, 'watched');
   const cacheDir = join(root, 'cache-deferral');
@@ -116,10 +108,7 @@ describe('a representative run writes the cache', () => {
     mkdirSync(watched);
     mkdirSync(cacheDir, { mode: 0o700 });
   });
-  const run = (env: Record<string, string>) => {
-    const code = `const m = await import(${JSON.stringify(pathToFileURL(runner).href)}); m.runWithCodeCache(${JSON.stringify(file)}, { dir: ${JSON.stringify(cacheDir)}, uid: ${uid}, variant: 'launch', coldPathWrites: ${JSON.stringify(watched)} });`;
-    return spawnSync(NODE, ['--no-warnings', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, WATCHED: watched, ...env } });
-  };
+  const run = (env: Record<string, string>) => runCached(file, { dir: cacheDir, variant: 'launch', coldPathWrites: watched }, { WATCHED: watched, ...env });
   const entries = () => readdirSync(cacheDir).filter((f) => f.endsWith('-launch.bin'));
   const marker = () => readdirSync(cacheDir).find((f) => f.endsWith('-launch.bin.deferred'));
 
