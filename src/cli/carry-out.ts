@@ -1,6 +1,7 @@
 // Starts the planned child: execve where Node has it (nothing stays resident), else spawn and supervise. The only place with launch signal handling.
 import { writeSync } from 'node:fs';
 import type { LaunchPlan } from '../launch/plan.js';
+import { spawnChild } from '../launch/spawn-child.js';
 
 type Execve = (file: string, args: readonly string[], env: Record<string, string>) => never;
 
@@ -62,36 +63,23 @@ function finishLike(code: number | null, signal: NodeJS.Signals | null): void {
 }
 
 /**
- * Starts the child with spawn (Node without execve) and stays until it ends: stdio inherited, the
- * terminal's SIGINT/SIGQUIT ignored here (the child gets them from the terminal), SIGTERM, SIGHUP,
- * SIGUSR1 and SIGUSR2 forwarded, job-control signals left alone so both stop and resume together.
+ * Starts the child (Node without execve) and stays until it ends: stdio inherited, the terminal's
+ * SIGINT/SIGQUIT ignored here (the child gets them from the terminal), SIGTERM, SIGHUP, SIGUSR1 and
+ * SIGUSR2 forwarded, job-control signals left alone so both stop and resume together.
  */
-async function supervise(plan: LaunchPlan): Promise<void> {
-  // Loaded only here: with execve (Node ≥ 22.15) a launch never needs node:child_process (perf, issue 7).
-  const { spawn } = await import('node:child_process');
+function supervise(plan: LaunchPlan): Promise<void> {
   return new Promise<void>(() => {
-    const child = spawn(plan.file, plan.argv.slice(1), {
-      argv0: plan.argv[0] ?? plan.file,
-      env: { ...plan.env },
-      stdio: 'inherit',
+    const child = spawnChild(plan, {
+      onSpawnError(code) {
+        for (const s of [...FORWARDED, ...IGNORED]) process.removeAllListeners(s);
+        const notFound = code === 'ENOENT';
+        report(`cannot start ${plan.file}: ${notFound ? 'not found' : code}`);
+        process.exit(notFound ? 127 : code === 'EACCES' || code === 'ENOEXEC' ? 126 : 125);
+      },
+      onExit: finishLike,
     });
     for (const s of IGNORED) process.on(s, noop);
-    for (const s of FORWARDED) {
-      process.on(s, () => {
-        try {
-          child.kill(s);
-        } catch {
-          /* already gone */
-        }
-      });
-    }
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      for (const s of [...FORWARDED, ...IGNORED]) process.removeAllListeners(s);
-      const notFound = err.code === 'ENOENT';
-      report(`cannot start ${plan.file}: ${notFound ? 'not found' : (err.code ?? 'error')}`);
-      process.exit(notFound ? 127 : err.code === 'EACCES' || err.code === 'ENOEXEC' ? 126 : 125);
-    });
-    child.once('exit', finishLike);
+    for (const s of FORWARDED) process.on(s, () => child.kill(s));
   });
 }
 

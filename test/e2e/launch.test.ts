@@ -181,6 +181,14 @@ describe('launch', () => {
     expect(r.stdout).toMatch(/^profile gh \(.*config\.yaml\)\ncommand .*exit-with\.sh\nGITHUB_TOKEN <- .*secrets\.yaml: github\.token\n$/);
     expect(r.stdout + r.stderr).not.toContain(CANARY);
   });
+
+  it('prints nothing of its own under Node deprecation flags (the Node 20 spawn path uses a deprecated-in-docs binding)', async () => {
+    for (const flag of ['--pending-deprecation', '--throw-deprecation']) {
+      const r = await runCli(['run', '-p', 'gh', '--', 'sh', '-c', 'test -n "$GITHUB_TOKEN" && exit 4'], { env: w.env({ NODE_OPTIONS: flag }) });
+      expect(r.stderr, flag).toBe('');
+      expect(r.code, flag).toBe(4);
+    }
+  });
 });
 
 describe('shims and nesting', () => {
