@@ -14,11 +14,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOTENVX = join(ROOT, 'node_modules/@dotenvx/dotenvx/src/cli/dotenvx.js');
 const NODE22 = join(ROOT, '.cache/node22/node_modules/node/bin/node');
 const TIME = '/usr/bin/time';
-/** The do-nothing launcher of the `launcher` row. */
+/**
+ * The do-nothing launcher of the `launcher` row: node:crypto, then /bin/true started as with-secrets starts it
+ * (src/cli/carry-out.ts): execve where Node has it, else libuv's process handle, waiting for the child.
+ */
 const LAUNCHER_FLOOR = [
   "require('node:crypto');",
   "if (typeof process.execve === 'function') process.execve('/bin/true', ['/bin/true'], process.env);",
-  "else require('node:child_process').spawn('/bin/true', [], { stdio: 'inherit' }).on('exit', (c) => process.exit(c ?? 1));",
+  "const { Process } = process.binding('process_wrap'); const p = new Process();",
+  'p.onexit = (c) => { p.close(); process.exit(c); };',
+  "p.spawn({ file: '/bin/true', args: ['/bin/true'], envPairs: Object.entries(process.env).map(([k, v]) => k + '=' + v), stdio: [0, 1, 2].map((fd) => ({ type: 'fd', fd })) });",
 ].join(' ');
 
 function parseArgs(argv) {
