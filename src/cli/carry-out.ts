@@ -70,7 +70,6 @@ function supervise(plan: LaunchPlan): Promise<void> {
   return new Promise<void>(() => {
     const child = spawnChild(plan, {
       onSpawnError(code) {
-        for (const s of [...FORWARDED, ...IGNORED]) process.removeAllListeners(s);
         const notFound = code === 'ENOENT';
         report(`cannot start ${plan.file}: ${notFound ? 'not found' : code}`);
         process.exit(notFound ? 127 : code === 'EACCES' || code === 'ENOEXEC' ? 126 : 125);
