@@ -98,7 +98,8 @@ export type WalkLeaf = Exclude<Scalar, { type: 'null' }> | Comment;
 
 /**
  * Walks a branch in sops' order (document order, depth first, comments included, nulls skipped) and
- * returns a copy with every leaf replaced by what `visit` returns. The comment stack is kept as
+ * returns it with every leaf replaced by what `visit` returns (a map or list in which nothing changed
+ * is returned itself, not copied). The comment stack is kept as
  * `sops.go:walkBranch`/`walkSlice` keep it: comments accumulate per level and are cleared after each
  * non-comment item. Leaves for which `skip` says so are kept as they are and never visited (a launch
  * that decrypts only the values it names: no context is built for the 990 others of a 1,000-key file).
@@ -126,45 +127,60 @@ function visitLeaf(w: Walk, leaf: WalkLeaf, isComment: boolean): WalkLeaf {
   return w.visit(leaf, { path: w.path.slice(), location: w.loc.slice(), comments: snapshot(w.stack), isComment });
 }
 
+// Copy on write: a map or list whose items all come back unchanged is returned as it is, so a walk
+// that skips most leaves (a launch decrypting 10 values of a 1,000-key file) allocates almost nothing.
+// Tree nodes are never changed in place (their items are readonly), so sharing them is safe.
+
 function walkMap(node: MapNode, w: Walk): MapNode {
   const level: string[] = [];
   w.stack.push(level);
-  const items: (Entry | Comment)[] = [];
-  for (const item of node.items) {
+  const from = node.items;
+  let items: (Entry | Comment)[] | undefined;
+  for (let i = 0; i < from.length; i++) {
+    const item = from[i]!;
+    let out: Entry | Comment;
     if (item.type === 'comment') {
       level.push(item.value);
-      items.push(asComment(visitLeaf(w, item, true)));
-      continue;
+      out = asComment(visitLeaf(w, item, true));
+    } else {
+      w.path.push(item.key);
+      w.loc.push(item.key);
+      const value = walkNode(item.value, w);
+      w.path.pop();
+      w.loc.pop();
+      level.length = 0;
+      out = value === item.value ? item : { ...item, value };
     }
-    w.path.push(item.key);
-    w.loc.push(item.key);
-    items.push({ ...item, value: walkNode(item.value, w) });
-    w.path.pop();
-    w.loc.pop();
-    level.length = 0;
+    if (items === undefined && out !== item) items = from.slice(0, i);
+    items?.push(out);
   }
   w.stack.pop();
-  return { ...node, items };
+  return items === undefined ? node : { ...node, items };
 }
 
 function walkList(node: ListNode, w: Walk): ListNode {
   const level: string[] = [];
   w.stack.push(level);
-  const items: (Node | Comment)[] = [];
+  const from = node.items;
+  let items: (Node | Comment)[] | undefined;
   let index = 0;
-  for (const item of node.items) {
+  for (let i = 0; i < from.length; i++) {
+    const item = from[i]!;
+    let out: Node | Comment;
     if (item.type === 'comment') {
       level.push(item.value);
-      items.push(asComment(visitLeaf(w, item, true)));
-      continue;
+      out = asComment(visitLeaf(w, item, true));
+    } else {
+      w.loc.push(index++);
+      out = walkNode(item, w);
+      w.loc.pop();
+      level.length = 0;
     }
-    w.loc.push(index++);
-    items.push(walkNode(item, w));
-    w.loc.pop();
-    level.length = 0;
+    if (items === undefined && out !== item) items = from.slice(0, i);
+    items?.push(out);
   }
   w.stack.pop();
-  return { ...node, items };
+  return items === undefined ? node : { ...node, items };
 }
 
 function walkNode(node: Node, w: Walk): Node {

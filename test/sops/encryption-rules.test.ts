@@ -1,8 +1,8 @@
 // Tests of sops' partial-encryption rules, the comment stack, the AAD path and the RE2 → JavaScript regex translation.
 import { describe, expect, it } from 'vitest';
 import { WithSecretsError } from '../../src/errors.js';
-import { aadOf, compileGoRegex, compileRules, walkBranch, type LeafContext } from '../../src/sops/encryption-rules.js';
-import { entry, map, str, type Comment, type MapNode, type Node } from '../../src/sops/tree.js';
+import { aadOf, compileGoRegex, compileRules, walkBranch, type LeafContext, type WalkLeaf } from '../../src/sops/encryption-rules.js';
+import { entry, map, str, type Comment, type ListNode, type MapNode, type Node } from '../../src/sops/tree.js';
 
 const c = (value: string): Comment => ({ type: 'comment', value });
 const list = (items: (Node | Comment)[]): Node => ({ type: 'list', items });
@@ -47,6 +47,23 @@ describe('walk and AAD', () => {
     expect(ctx.get('x')).toEqual(['', ' sops:enc']);
     expect(ctx.get('y')).toEqual(['', '']);
     expect(ctx.get('2')).toEqual(['', ' in list', '']);
+  });
+
+  it('returns what did not change as it is, copies only the maps and lists above a changed leaf, and never changes its input', () => {
+    const before = JSON.stringify(tree);
+    expect(walkBranch(tree, (leaf) => leaf)).toBe(tree);
+    // Change one leaf deep in the list: the list, its map and the top are new; every sibling is shared.
+    const out = walkBranch(tree, (leaf): WalkLeaf => (leaf.type === 'str' && leaf.value === '2' ? { type: 'str', value: 'two' } : leaf));
+    expect(JSON.stringify(tree)).toBe(before);
+    expect(out).not.toBe(tree);
+    const at = (m: MapNode, key: string): Node => (m.items.find((i) => i.type === 'entry' && i.key === key) as { value: Node }).value;
+    expect(at(out, 'a')).toBe(at(tree, 'a'));
+    expect(at(out, 'dataTemplates')).toBe(at(tree, 'dataTemplates'));
+    expect(out.items[0]).toBe(tree.items[0]);
+    const l = at(out, 'l') as ListNode;
+    expect(l).not.toBe(at(tree, 'l'));
+    expect(l.items[0]).toBe((at(tree, 'l') as ListNode).items[0]);
+    expect(JSON.stringify(out)).toBe(before.replace('"value":"2"', '"value":"two"'));
   });
 });
 
