@@ -31,9 +31,9 @@ const signalOf = (name: string): NodeJS.Signals | null => (name === '' ? null : 
  * The process handle class of this Node, or undefined. node:child_process is a thin layer over it,
  * but loading that layer brings net, dgram and the streams (~2.5 ms, and the young-generation
  * garbage they leave costs a scavenge: ~5 ms of a 10-secret launch on Node 20; perf, issue 7).
- * Only a Node without `process.execve` (before 22.15, 23.11) spawns at all, and those release lines
- * are frozen, so the handle's interface cannot change under us; anything unexpected falls back to
- * node:child_process. `process.binding` is deprecated in the documentation only, but warns under
+ * Only a Node without `process.execve` (before 22.15 and 23.11) spawns at all: every such release is
+ * already published, so the interface this path meets is known and cannot change under us; anything
+ * unexpected falls back to node:child_process. `process.binding` is deprecated in the documentation only, but warns under
  * `--pending-deprecation`: a launch must print nothing of its own, so that one warning is muted.
  */
 export function processHandleClass(): ProcessHandleClass | undefined {
