@@ -1,10 +1,10 @@
 // End to end: `identity generate`, `doctor`, and SOPS files wrapped to SSH keys, through the built CLI.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli, type CliResult } from '../helpers/built-cli.js';
+import { assertBuilt, CLI, NODE, runCli, type CliResult } from '../helpers/built-cli.js';
 import { ageKeygen, makeSopsFile, writeKeyFile } from '../helpers/sops-fixture.js';
 
 let home: string;
@@ -57,6 +57,28 @@ describe('identity generate', () => {
     expect(bad.stderr).toContain('writable by group, refused');
     expect(bad.stderr).toContain(`chmod 600 '${f}'`);
     noKeyMaterial(bad, secret);
+  });
+
+  it('a write cut short (a full disk; here a file-size limit) leaves the key file as it was, or no file, and says so', () => {
+    // prlimit (util-linux) sets RLIMIT_FSIZE: the append's write stops at the limit, as on a nearly full disk.
+    const run = (limit: number, file: string) =>
+      spawnSync('prlimit', [`--fsize=${limit}`, NODE, CLI, 'identity', 'generate', '--file', file], { env: env(), encoding: 'utf8' });
+    const f = join(home, 'limited.txt');
+    const keys = [ageKeygen().secret, ageKeygen().secret];
+    const before = keys.map((k) => `# a key\n${k}\n`).join('');
+    writeFileSync(f, before, { mode: 0o600 });
+    const cut = run(before.length + 60, f);
+    expect(cut.status, cut.stderr).toBe(9);
+    expect(cut.stderr).toContain(`${f}: cannot write (EFBIG)`);
+    expect(cut.stderr).toContain('the file is as it was');
+    expect(readFileSync(f, 'utf8')).toBe(before);
+    noKeyMaterial({ code: cut.status, signal: null, stdout: cut.stdout, stderr: cut.stderr }, ...keys);
+    // A file this run would have created is not left behind half-written.
+    const fresh = join(home, 'fresh', 'keys.txt');
+    const none = run(0, fresh);
+    expect(none.status, none.stderr).toBe(9);
+    expect(none.stderr).toContain('nothing was written');
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('--keyring and --file together are a usage error', async () => {
