@@ -1,8 +1,18 @@
 // The launcher end to end: exactly the named secrets reach the child, exit codes pass through, shims and nesting work.
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixture, makeWorld, NODE, parseReport, runCli, type LaunchWorld } from './launch-harness.js';
 
 let w: LaunchWorld;
+/** binfmt_misc handlers (qemu-user, Rosetta, Wine) may make the kernel run a foreign binary format. */
+const binfmtHandlers = (): boolean => {
+  try {
+    return readdirSync('/proc/sys/fs/binfmt_misc').some((n) => n !== 'status' && n !== 'register');
+  } catch {
+    return false;
+  }
+};
 let secretsFile: string;
 let otherFile: string;
 const CANARY = `canary-${Math.random().toString(36).slice(2)}-value`;
@@ -180,6 +190,25 @@ describe('launch', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^profile gh \(.*config\.yaml\)\ncommand .*exit-with\.sh\nGITHUB_TOKEN <- .*secrets\.yaml: github\.token\n$/);
     expect(r.stdout + r.stderr).not.toContain(CANARY);
+  });
+
+  it('refuses what the kernel would refuse (126, a message, no abort): a CRLF #! line, a macOS binary, a cut-off ELF file', async () => {
+    // On the execve path a failing exec aborts Node, which may dump a core holding the secrets: these must never get that far.
+    const dir = mkdtempSync(join(w.home, 'exec-'));
+    const files: [string, string | Buffer, RegExp][] = [
+      ['crlf.sh', '#!/bin/sh\r\necho hi\r\n', /has a bad interpreter: \/bin\/sh\\r does not exist \(the #! line ends in a carriage return/],
+      ['cut-elf', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), /cannot be executed \(a truncated or damaged ELF file\)/],
+      ...(binfmtHandlers() ? [] : [['macho', Buffer.concat([Buffer.from([0xca, 0xfe, 0xba, 0xbe]), Buffer.alloc(60)]), /is a macOS \(Mach-O\) binary/] as [string, Buffer, RegExp]]),
+    ];
+    for (const [name, content, message] of files) {
+      const path = join(dir, name);
+      writeFileSync(path, content, { mode: 0o755 });
+      const r = await runCli(['run', '-p', 'gh', '--', path], { env: w.env() });
+      expect(r.stderr, name).toMatch(message);
+      expect(r.stderr, name).not.toMatch(/execve|abort|internal error/i);
+      expect(r.code, name).toBe(126);
+      expect(r.stdout + r.stderr).not.toContain(CANARY);
+    }
   });
 
   it('prints nothing of its own under Node deprecation flags (the Node 20 spawn path uses a deprecated-in-docs binding)', async () => {

@@ -1,5 +1,5 @@
 // PATH resolution: shims skipped, 126 vs 127, scripts without a shebang, relative paths.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,15 @@ file(join(other, 'linked'), '#!/bin/sh\n');
 
 const opts = (pathEnv: string, skip: string[] = []) => ({ pathEnv, cwd: root, skipRealPaths: skip });
 
+/** binfmt_misc handlers (qemu-user, Rosetta, Wine) make the kernel run foreign formats: then nothing is refused for its format. */
+const foreignFormatsRun = (() => {
+  try {
+    return readdirSync('/proc/sys/fs/binfmt_misc').some((n) => n !== 'status' && n !== 'register');
+  } catch {
+    return false;
+  }
+})();
+
 describe('resolveExecutable', () => {
   it('skips a shim named like the target and finds the real program', () => {
     expect(isShim(join(shims, 'tool'))).toBe(true);
@@ -48,9 +57,9 @@ describe('resolveExecutable', () => {
     expect(() => resolveExecutable(bin, opts(bin))).toThrow(/is a directory/);
     expect(() => resolveExecutable('weird', opts(bin))).toThrow(/unknown binary format/);
   });
-  it('runs a text file without #! through the shell, and knows ELF', () => {
+  it('runs a text file without #! through the shell; refuses an ELF file too short to be one', () => {
     expect(resolveExecutable('noshebang', opts(bin))).toEqual({ path: join(bin, 'noshebang'), viaShell: true });
-    expect(resolveExecutable('elf', opts(bin)).viaShell).toBe(false);
+    expect(() => resolveExecutable('elf', opts(bin))).toThrow(/elf cannot be executed \(a truncated or damaged ELF file\)/);
   });
   it('takes names with a slash as paths (relative to cwd), refusing a shim given directly', () => {
     expect(resolveExecutable('bin/tool', opts('')).path).toBe(join(bin, 'tool'));
@@ -103,5 +112,44 @@ describe('resolveExecutable', () => {
     far.writeBigUInt64LE(BigInt(tableAt), 32);
     file(join(bin, 'farheaders'), far);
     expect(() => resolveExecutable('farheaders', opts(bin))).toThrow(/bad interpreter: \/nonexistent\/ld-far\.so does not exist/);
+  });
+  it('reads a #! line as the kernel does: a CRLF line names "/bin/sh\\r", which does not exist (126, with the fix)', () => {
+    file(join(bin, 'crlf'), '#!/bin/sh\r\necho hi\r\n');
+    expect(() => resolveExecutable('crlf', opts(bin))).toThrow(/crlf has a bad interpreter: \/bin\/sh\\r does not exist \(the #! line ends in a carriage return: the file has Windows line endings; convert it with dos2unix\)/);
+    // Spaces and tabs around the name are not part of it; a CR in an argument is the interpreter's business.
+    file(join(bin, 'spaced'), '#! \t/bin/sh  -e \r\n');
+    expect(resolveExecutable('spaced', opts(bin)).viaShell).toBe(false);
+    // A name cut off at the kernel's 256 bytes: execve says ENOEXEC, and shells run the file with sh.
+    file(join(bin, 'longbang'), `#!/${'x'.repeat(300)}`);
+    expect(resolveExecutable('longbang', opts(bin)).viaShell).toBe(true);
+  });
+
+  it('finds a relative #! interpreter from the current directory, as the kernel does', () => {
+    file(join(bin, 'relbad'), '#!nosuch/interp\n');
+    expect(() => resolveExecutable('relbad', opts(bin))).toThrow(/relbad has a bad interpreter: nosuch\/interp does not exist/);
+    file(join(bin, 'relgood'), '#!bin/tool\n');
+    expect(resolveExecutable('relgood', opts(bin)).viaShell).toBe(false);
+    expect(() => resolveExecutable('relgood', { pathEnv: bin, cwd: other })).toThrow(/bad interpreter: bin\/tool does not exist/);
+  });
+
+  it('refuses binaries the kernel cannot run here: another machine\'s ELF, a macOS binary (126)', (ctx) => {
+    if (process.platform !== 'linux') ctx.skip();
+    if (foreignFormatsRun) {
+      console.log('skipped: binfmt_misc handlers are registered on this machine, so the kernel may run foreign binaries');
+      ctx.skip();
+    }
+    const real = readFileSync('/bin/true');
+    const foreign = Buffer.from(real);
+    const le = foreign[5] === 1;
+    const other = process.arch === 'arm64' ? 62 : 183; // x86-64 on ARM, AArch64 elsewhere
+    if (le) foreign.writeUInt16LE(other, 18);
+    else foreign.writeUInt16BE(other, 18);
+    file(join(bin, 'foreign'), foreign);
+    expect(() => resolveExecutable('foreign', opts(bin))).toThrow(
+      new RegExp(`foreign cannot be executed: it is a program for another machine \\(${other === 62 ? 'x86-64' : 'AArch64'}; this is ${process.arch}\\)`),
+    );
+    file(join(bin, 'macho'), Buffer.concat([Buffer.from([0xca, 0xfe, 0xba, 0xbe]), Buffer.alloc(60)]));
+    expect(() => resolveExecutable('macho', opts(bin))).toThrow(/macho is a macOS \(Mach-O\) binary, which this system cannot run/);
+    expect(() => resolveExecutable('macho', opts(bin))).toThrow(expect.objectContaining({ code: 'command-not-executable' }));
   });
 });
