@@ -15,6 +15,15 @@ const IGNORED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
 
 const noop = () => {};
 
+/** What a failed start means, as the shells report it: 127 not found, 126 found but not runnable, else 125. */
+const SPAWN_FAILURES: Readonly<Record<string, { what: string; exit: number; hint?: string }>> = {
+  ENOENT: { what: 'not found', exit: 127 },
+  EACCES: { what: 'permission denied (EACCES)', exit: 126 },
+  ENOEXEC: { what: 'not a program this system can run (ENOEXEC)', exit: 126 },
+  ETXTBSY: { what: 'the file is being written (ETXTBSY)', exit: 126, hint: 'run it again once whatever writes it (a build, a download) has finished' },
+  E2BIG: { what: 'the arguments and environment are too large (E2BIG)', exit: 125, hint: 'inject fewer or smaller secrets, or pass fewer arguments' },
+};
+
 /** Writes a with-secrets message straight to fd 2, never creating process.stderr (whose pipe setup an exec'd child would inherit). */
 function report(message: string, hint?: string): void {
   try {
@@ -70,9 +79,9 @@ function supervise(plan: LaunchPlan): Promise<void> {
   return new Promise<void>(() => {
     const child = spawnChild(plan, {
       onSpawnError(code) {
-        const notFound = code === 'ENOENT';
-        report(`cannot start ${plan.file}: ${notFound ? 'not found' : code}`);
-        process.exit(notFound ? 127 : code === 'EACCES' || code === 'ENOEXEC' ? 126 : 125);
+        const failure = SPAWN_FAILURES[code];
+        report(`cannot start ${plan.file}: ${failure?.what ?? code}`, failure?.hint);
+        process.exit(failure?.exit ?? 125);
       },
       onExit: finishLike,
     });

@@ -96,7 +96,15 @@ export function spawnWithProcessHandle(plan: LaunchPlan, events: ChildEvents, Pr
 /** Starts the child with node:child_process (`stdio: 'inherit'`). */
 export function spawnWithChildProcess(plan: LaunchPlan, events: ChildEvents): RunningChild {
   const { spawn } = process.getBuiltinModule('node:child_process');
-  const child = spawn(plan.file, plan.argv.slice(1), { argv0: plan.argv[0] ?? plan.file, env: { ...plan.env }, stdio: 'inherit' });
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(plan.file, plan.argv.slice(1), { argv0: plan.argv[0] ?? plan.file, env: { ...plan.env }, stdio: 'inherit' });
+  } catch (err) {
+    // child_process reports only some errnos as an 'error' event and throws the others (ETXTBSY, E2BIG, …).
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    process.nextTick(() => events.onSpawnError(code));
+    return { kill() {} };
+  }
   let ended = false;
   child.once('error', (err: NodeJS.ErrnoException) => {
     if (ended) return;

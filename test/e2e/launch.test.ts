@@ -1,5 +1,6 @@
 // The launcher end to end: exactly the named secrets reach the child, exit codes pass through, shims and nesting work.
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixture, makeWorld, NODE, parseReport, runCli, type LaunchWorld } from './launch-harness.js';
@@ -208,6 +209,24 @@ describe('launch', () => {
       expect(r.stderr, name).not.toMatch(/execve|abort|internal error/i);
       expect(r.code, name).toBe(126);
       expect(r.stdout + r.stderr).not.toContain(CANARY);
+    }
+  });
+
+  it('a program still being written (ETXTBSY): 126 and what to do, on the spawn path', async (ctx) => {
+    if (spawnSync(NODE, ['-p', 'typeof process.execve'], { encoding: 'utf8' }).stdout.trim() === 'function') {
+      console.log('skipped on the execve path: nothing before execve can tell that another process is writing the file');
+      ctx.skip();
+    }
+    const busy = join(mkdtempSync(join(w.home, 'busy-')), 'tool');
+    copyFileSync('/bin/true', busy);
+    chmodSync(busy, 0o755);
+    const writer = openSync(busy, 'a');
+    try {
+      const r = await runCli(['run', '-p', 'gh', '--', busy], { env: w.env() });
+      expect(r.stderr).toBe(`with-secrets: cannot start ${busy}: the file is being written (ETXTBSY)\nhint: run it again once whatever writes it (a build, a download) has finished\n`);
+      expect(r.code).toBe(126);
+    } finally {
+      closeSync(writer);
     }
   });
 

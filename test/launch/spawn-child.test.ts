@@ -1,5 +1,5 @@
 // Starting the child: libuv's process handle and node:child_process must report the same things for the same real children.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,5 +85,17 @@ describe.each(spawners)('spawn with %s', (_name, spawn) => {
     chmodSync(noExec, 0o644);
     expect(await run(spawn, { file: noExec, argv: [noExec], env: {} })).toEqual({ spawnError: 'EACCES' });
     expect(await run(spawn, { file: dir, argv: [dir], env: {} })).toEqual({ spawnError: 'EACCES' });
+  });
+
+  it('reports a program that is still being written (ETXTBSY) the same way, without throwing', async () => {
+    const busy = join(dir, `busy-${spawn === spawnWithChildProcess ? 'cp' : 'handle'}`);
+    copyFileSync('/bin/true', busy);
+    chmodSync(busy, 0o755);
+    const writer = openSync(busy, 'a');
+    try {
+      expect(await run(spawn, { file: busy, argv: [busy], env: {} })).toEqual({ spawnError: 'ETXTBSY' });
+    } finally {
+      closeSync(writer);
+    }
   });
 });
