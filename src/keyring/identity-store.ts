@@ -1,5 +1,5 @@
 // Age identities kept in the OS keyring (service `with-secrets-identity`, account NAME), plus a non-secret index.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WithSecretsError, errnoCode } from '../errors.js';
 import { SERVICE, keyringDelete, keyringGet, keyringSet, type KeyringOptions } from './client.js';
@@ -40,7 +40,9 @@ export async function readIdentityIndex(env: Readonly<Record<string, string | un
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return [];
+    const code = errnoCode(e);
+    // No file, or no directory for it: no index yet.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw new WithSecretsError('io', `${path}: cannot read (${errnoCode(e) ?? 'error'})`, { cause: e });
   }
   try {
@@ -60,9 +62,9 @@ export async function readIdentityIndex(env: Readonly<Record<string, string | un
 async function writeIdentityIndex(entries: readonly IdentityIndexEntry[], options: IdentityStoreOptions): Promise<void> {
   const path = identityIndexPath(options.env, options.homeDir);
   const dir = join(path, '..');
+  const tmp = `${path}.${process.pid}.tmp`;
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
     const fh = await open(tmp, 'w', 0o600);
     try {
       await fh.writeFile(JSON.stringify({ version: 1, identities: entries }, null, 2) + '\n');
@@ -72,7 +74,11 @@ async function writeIdentityIndex(entries: readonly IdentityIndexEntry[], option
     }
     await rename(tmp, path);
   } catch (e) {
-    throw new WithSecretsError('io', `${path}: cannot write (${errnoCode(e) ?? 'error'})`, { cause: e });
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new WithSecretsError('io', `${path}: cannot write the identity index (${errnoCode(e) ?? 'error'})`, {
+      cause: e,
+      hint: `check that ${dir} can be created and written, and that its disk has space`,
+    });
   }
 }
 
@@ -98,13 +104,28 @@ export async function storeKeyringIdentity(name: string, keyFileText: string, re
   );
   if (existing) {
     throw new WithSecretsError('exists', `${label}: the OS keyring already holds an identity with this name`, {
-      hint: `choose another --name, or remove it first: with-secrets identity rm ${name}`,
+      hint: `choose another name, or remove it first: with-secrets identity rm ${name}`,
     });
   }
-  await keyringSet(SERVICE.identity, name, keyFileText, label, options);
+  // The index is read before the keyring changes, so an unreadable index changes nothing.
   const index = (await readIdentityIndex(options.env, options.homeDir)).filter((e) => e.name !== name);
   index.push({ name, recipients, created: new Date().toISOString() });
-  await writeIdentityIndex(index, options);
+  await keyringSet(SERVICE.identity, name, keyFileText, label, options);
+  try {
+    await writeIdentityIndex(index, options);
+  } catch (err) {
+    // Without its index entry the identity would be invisible to `identity list` and block its own name: take it back out.
+    const removed = await keyringDelete(SERVICE.identity, name, label, options).then(
+      () => true,
+      () => false,
+    );
+    if (removed) throw err;
+    const e = err as WithSecretsError;
+    throw new WithSecretsError(e.code, `${e.message}; the identity stays in the OS keyring as ${name}, unlisted`, {
+      cause: err,
+      hint: `fix the index directory, then remove it with: with-secrets identity rm ${name}`,
+    });
+  }
 }
 
 /** Removes the identity `name` from the keyring and the index (an index entry alone is removed too). */

@@ -27,6 +27,29 @@ describe.skipIf(!available)('keyring e2e: unlocked', () => {
   });
   afterAll(() => s?.stop());
 
+  it('an index that cannot be written leaves no identity in the keyring (generate and init), so the name stays free', async () => {
+    // A regular file where the index directory's parent should be: mkdir fails, even for root.
+    const blocker = join(mkdtempSync(join(s.env['HOME']!, 'data-')), 'not-a-dir');
+    writeFileSync(blocker, '');
+    const broken = { ...s.env, XDG_DATA_HOME: join(blocker, 'share') };
+    const gen = await runCli(['identity', 'generate', '--keyring', 'blocked'], { env: broken });
+    expect(gen.code).toBe(9);
+    expect(gen.stderr).toContain('cannot write the identity index (ENOTDIR)');
+    expect(gen.stderr).toContain('hint: check that');
+    clean(gen);
+    const [config, secrets] = [join(blocker, '..', 'c.yaml'), join(blocker, '..', 's.yaml')];
+    const init = await runCli(['--config', config, 'init', '--keyring', 'blocked-init', '-f', secrets], { env: broken });
+    expect(init.code, init.stderr).toBe(9);
+    expect(init.stderr).toContain('cannot write the identity index (ENOTDIR)');
+    expect(existsSync(config) || existsSync(secrets)).toBe(false);
+    // Both names are free again: nothing was left in the keyring.
+    for (const name of ['blocked', 'blocked-init']) {
+      const retry = await runCli(['identity', 'generate', '--keyring', name], { env: s.env });
+      expect(retry.code, retry.stderr).toBe(0);
+      expect((await runCli(['identity', 'rm', name], { env: s.env })).code).toBe(0);
+    }
+  });
+
   it('identity generate --keyring, list, doctor opens a file with {keyring: NAME}, rm', async () => {
     const gen = await runCli(['identity', 'generate', '--keyring', 'work'], { env: s.env });
     expect(gen.code, gen.stderr).toBe(0);
