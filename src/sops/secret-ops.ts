@@ -7,7 +7,7 @@ import { hasValue, listLeafPaths, removeValue, setValue, type PathSegment } from
 import { lookupPath, showKeyPath } from './key-path.js';
 import { parseMetadata, type Metadata } from './metadata.js';
 import { addRecipient, recipientGroupsOf, removeRecipient, rewrapDataKey, rotateDataKey } from './rewrap.js';
-import { createSopsFile, updateSopsFile, type WriteOptions } from './save.js';
+import { createSopsFile, lockForWrite, updateLocked, updateSopsFile, type Change, type OpenedForWrite, type WriteOptions } from './save.js';
 import { formatFromPath, loadStore } from './stores/index.js';
 import type { MapNode, Node, StoreFormat } from './tree.js';
 
@@ -121,10 +121,16 @@ function newBranch(path: readonly PathSegment[], value: string): MapNode {
   return setValue(empty, path, value).branch;
 }
 
+/** Refuses document `doc`, counted from 0 as `--document` counts. */
+const noSuchDocument = (file: string, count: number, doc: number): WithSecretsError =>
+  new WithSecretsError('usage', `${file} has ${count} document(s), numbered from 0 to ${count - 1}; there is no document ${doc}`);
+
 /**
  * Sets `path` to `value` in `file` (document `doc`, default the first), keeping an existing value's
  * type. When the file does not exist it is created from the `.sops.yaml` creation rule that applies
- * to it (as `sops` would create it). Messages never hold the value.
+ * to it (as `sops` would create it); the check and the creation happen under the file's writer lock,
+ * so writers that race to create it wait for each other and each lands its value. Messages never
+ * hold the value.
  */
 export async function setSecret(
   file: string,
@@ -134,26 +140,12 @@ export async function setSecret(
 ): Promise<SetOutcome> {
   const format = options.format ?? formatFromPath(file);
   checkPathForFormat(format, path);
-  if (options.create !== undefined && !(await fileExists(file))) {
-    const { rule, warnings } = await creationRuleFor(file, options.create);
-    const branch = newBranch(path, value);
-    if (options.allowUnencrypted !== true) refuseUnencrypted(branch, path, rule.encryptionRules, file);
-    await createSopsFile(file, {
-      format,
-      branches: [branch],
-      keyGroups: rule.keyGroups,
-      shamirThreshold: rule.shamirThreshold,
-      rules: rule.encryptionRules,
-      macOnlyEncrypted: rule.macOnlyEncrypted,
-    }, options);
-    return { created: true, fileCreated: true, unchanged: false, warnings };
-  }
+  const doc = options.doc ?? 0;
   let created = false;
   let unchanged = false;
-  await updateSopsFile(file, { ...options, format }, ({ opened }) => {
-    const doc = options.doc ?? 0;
+  const change = ({ opened }: OpenedForWrite): Change => {
     const branch = opened.branches[doc];
-    if (branch === undefined) throw new WithSecretsError('usage', `${file} has ${opened.branches.length} document(s); there is no document ${doc + 1}`);
+    if (branch === undefined) throw noSuchDocument(file, opened.branches.length, doc);
     const r = setValue(branch, path, value);
     if (options.allowUnencrypted !== true) refuseUnencrypted(r.branch, path, opened.metadata.rules, file);
     created = r.created;
@@ -163,8 +155,34 @@ export async function setSecret(
       return { kind: 'unchanged' };
     }
     return { kind: 'change', branches: opened.branches.map((b, i) => (i === doc ? r.branch : b)) };
-  });
-  return { created, fileCreated: false, unchanged, warnings: [] };
+  };
+  if (options.create === undefined) {
+    await updateSopsFile(file, { ...options, format }, change);
+    return { created, fileCreated: false, unchanged, warnings: [] };
+  }
+  const create = options.create;
+  const held = await lockForWrite(file, options);
+  try {
+    if (await fileExists(held.target)) {
+      await updateLocked(file, held.target, { ...options, format }, change);
+      return { created, fileCreated: false, unchanged, warnings: [] };
+    }
+    if (doc !== 0) throw new WithSecretsError('usage', `${file} does not exist yet, and a new file has one document`, { hint: 'leave out --document to create it' });
+    const { rule, warnings } = await creationRuleFor(file, create);
+    const branch = newBranch(path, value);
+    if (options.allowUnencrypted !== true) refuseUnencrypted(branch, path, rule.encryptionRules, file);
+    await createSopsFile(held.target, {
+      format,
+      branches: [branch],
+      keyGroups: rule.keyGroups,
+      shamirThreshold: rule.shamirThreshold,
+      rules: rule.encryptionRules,
+      macOnlyEncrypted: rule.macOnlyEncrypted,
+    }, options);
+    return { created: true, fileCreated: true, unchanged: false, warnings };
+  } finally {
+    await held.lock.release();
+  }
 }
 
 /** Removes `path` from `file` (document `doc`, default the first). Throws `key-not-found` when absent. */
@@ -172,7 +190,7 @@ export async function removeSecret(file: string, path: readonly PathSegment[], o
   await updateSopsFile(file, options, ({ opened }) => {
     const doc = options.doc ?? 0;
     const branch = opened.branches[doc];
-    if (branch === undefined) throw new WithSecretsError('usage', `${file} has ${opened.branches.length} document(s); there is no document ${doc + 1}`);
+    if (branch === undefined) throw noSuchDocument(file, opened.branches.length, doc);
     if (!hasValue(branch, path)) {
       throw new WithSecretsError('key-not-found', `${file}: ${showKeyPath(path)} not found`, { hint: 'run `with-secrets secret list` to see the names in the file' });
     }

@@ -109,6 +109,25 @@ describe('secret set', () => {
     expect(d1.stdout).toBe('b: two\nc: three\n');
     const bad = await ws(['secret', 'set', '--file', f.path, '--document', '5', 'c'], 'x');
     expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${f.path} has 2 document(s), numbered from 0 to 1; there is no document 5`);
+    // A file that does not exist yet gets one document: another number is refused, and nothing is created.
+    const fresh = join(home, 'fresh-multi.yaml');
+    const none = await ws(['secret', 'set', '--file', fresh, '--document', '3', 'c'], 'x');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('does not exist yet, and a new file has one document');
+    expect(readdirSync(home).filter((n) => n.startsWith('fresh-multi'))).toEqual([]);
+  });
+
+  it('writers racing to create the same new file wait for each other: every value lands', async () => {
+    const dir = join(home, 'raced');
+    mkdirSync(dir);
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))![1]!;
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: raced\\.yaml$\n    age: ${recipient}\n`);
+    const f = join(dir, 'raced.yaml');
+    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => ws(['secret', 'set', '--file', f, `k${i}`], `v${i}`)));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect(results.filter((r) => r.stderr.includes(`created ${f}`)).length).toBe(1);
+    for (let i = 0; i < 6; i++) expect(await valueOf(`k${i}`, f)).toBe(`v${i}`);
   });
 
   it('takes sops extract paths and refuses the metadata key', async () => {
