@@ -187,6 +187,10 @@ export async function setSecret(
 
 /** Removes `path` from `file` (document `doc`, default the first). Throws `key-not-found` when absent. */
 export async function removeSecret(file: string, path: readonly PathSegment[], options: WriteOptions & { readonly doc?: number }): Promise<void> {
+  if ((options.format ?? formatFromPath(file)) === 'binary') {
+    // Without `data` the file is no binary sops file any more: nothing could decrypt it.
+    throw new WithSecretsError('usage', `${file}: a binary sops file holds one value, "data", which cannot be removed`, { hint: `delete the file instead, or replace the value with: with-secrets secret set data -f ${file}` });
+  }
   await updateSopsFile(file, options, ({ opened }) => {
     const doc = options.doc ?? 0;
     const branch = opened.branches[doc];

@@ -184,6 +184,21 @@ describe('secret list and rm', () => {
     expect(readFileSync(secrets).equals(before)).toBe(true);
   });
 
+  it('refuses to remove the one value of a binary file (it would leave a file nothing can decrypt), changing nothing', async () => {
+    const dir = join(home, 'binary');
+    mkdirSync(dir);
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))![1]!;
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.bin$\n    age: ${recipient}\n`);
+    const f = join(dir, 'blob.bin');
+    expect((await ws(['secret', 'set', 'data', '-f', f], 'bytes')).code).toBe(0);
+    const before = readFileSync(f);
+    const r = await ws(['secret', 'rm', 'data', '-f', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${f}: a binary sops file holds one value, "data", which cannot be removed`);
+    expect(readFileSync(f).equals(before)).toBe(true);
+    expect((await runCli(['decrypt', f], { env, cwd: home })).stdout).toBe('bytes');
+  });
+
   it('a file nobody can open: exit 4, unchanged', async () => {
     const before = readFileSync(secrets);
     // Another HOME's config dir: no key is found anywhere.
