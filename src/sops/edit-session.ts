@@ -153,7 +153,9 @@ async function finishEdit(
   const label = `${file} (edited copy)`;
   const { branches, metadata } = await loadStore(opened.format, edited, label, { binary: 'plain' });
   if (metadata !== undefined) {
-    throw new WithSecretsError('malformed', `${label}: the top-level key "sops" is reserved for the file's metadata`, { hint: 'rename or remove it' });
+    const reserved =
+      opened.format === 'dotenv' ? 'keys starting with sops_ are' : opened.format === 'ini' ? 'the section [sops] is' : 'the top-level key "sops" is';
+    throw new WithSecretsError('malformed', `${label}: ${reserved} reserved for the file's metadata`, { hint: 'rename or remove it' });
   }
   const current = await readFile(target, 'utf8').catch(() => undefined);
   if (current !== original) {

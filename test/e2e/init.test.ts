@@ -86,6 +86,15 @@ describe('init', () => {
     expect(readFileSync(join(home, '.config', 'with-secrets', 'secrets.yaml'), 'utf8')).toContain(k.recipient);
   });
 
+  it('--use-existing-key with a --key-file that cannot be read: exit 9 naming it, nothing written', async () => {
+    const { home, env } = freshHome('keydir');
+    const r = await runCli(['init', '--use-existing-key', '--key-file', home], { env, cwd: home });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toContain(`${home}: cannot read the key file (it is a directory)`);
+    expect(r.stderr).not.toContain('internal error');
+    expect(existsSync(join(home, '.config'))).toBe(false);
+  });
+
   it('adds --recipient, and refuses a bad one before writing anything', async () => {
     const { home, env } = freshHome('recipients');
     const other = ageKeygen();

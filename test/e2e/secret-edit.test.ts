@@ -1,7 +1,7 @@
 // `secret edit` end to end with scripted editors: plaintext only in a 0600 file in a 0700 dir under $XDG_RUNTIME_DIR,
 // removed on every exit (normal, error, SIGTERM, SIGHUP); SIGINT belongs to the editor.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,21 @@ describe('secret edit', () => {
     const r = await ws(['secret', 'edit'], { EDITOR: editor('break.sh', `printf 'a: [unclosed\\n' >> "$f"`) });
     expect(r.code).toBe(6);
     expect(readFileSync(secrets).equals(before)).toBe(true);
+    expect(readdirSync(runtime)).toEqual([]);
+  });
+
+  it('a dotenv edit that adds a sops_ key: exit 6 naming the reserved prefix, file unchanged', async () => {
+    const dir = join(home, 'dotenv');
+    mkdirSync(dir);
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'utf8'))![1]!;
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.env$\n    age: ${recipient}\n`);
+    const f = join(dir, 'app.env');
+    expect((await ws(['secret', 'set', 'TOKEN', '-f', f], {}, 'v')).code).toBe(0);
+    const before = readFileSync(f);
+    const r = await ws(['secret', 'edit', '-f', f], { EDITOR: editor('sopsnote.sh', `printf 'sops_note=hello\\n' >> "$f"`) });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('(edited copy): keys starting with sops_ are reserved for the file\'s metadata');
+    expect(readFileSync(f).equals(before)).toBe(true);
     expect(readdirSync(runtime)).toEqual([]);
   });
 

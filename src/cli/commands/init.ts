@@ -134,7 +134,17 @@ async function runInit(ctx: CliContext, flags: InitFlags, configFlag: string | u
   let own: string[];
   if (flags.useExistingKey) {
     const { parseKeyFile } = await import('../../age/key-file.js');
-    const parsed = parseKeyFile(await readFile(keyFile, 'utf8'), keyFile);
+    let text: string;
+    try {
+      text = await readFile(keyFile, 'utf8');
+    } catch (err) {
+      const code = errnoCode(err);
+      throw new WithSecretsError(code === 'EACCES' ? 'permission' : 'io', `${keyFile}: cannot read the key file (${code === 'EISDIR' ? 'it is a directory' : (code ?? 'error')})`, {
+        cause: err,
+        hint: 'point --key-file at your age key file',
+      });
+    }
+    const parsed = parseKeyFile(text, keyFile);
     own = await Promise.all(parsed.identities.map((i) => i.recipient()));
     if (own.length === 0) throw new WithSecretsError('identity-invalid', `${keyFile} holds no age key this version can use`);
   } else {
