@@ -1,7 +1,7 @@
 // `secret edit` end to end with scripted editors: plaintext only in a 0600 file in a 0700 dir under $XDG_RUNTIME_DIR,
 // removed on every exit (normal, error, SIGTERM, SIGHUP); SIGINT belongs to the editor.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
