@@ -31,7 +31,9 @@ export function buildProgram(state: CommandState): Command {
       writeErr: (s) => state.ctx.stderr.write(s),
     })
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Every subcommand takes --config and --verbose: its own --help lists them too.
+    .configureHelp({ showGlobalOptions: true });
   for (const register of COMMANDS) register(program, state);
   program.addHelpText(
     'afterAll',

@@ -33,4 +33,13 @@ describe('--help', () => {
     expect(code).toBe(0);
     expect(out).toContain(`Usage: with-secrets ${name}`);
   });
+
+  it.each([['secret', 'set'], ['secret', 'edit'], ['recipients', 'add'], ['identity', 'generate'], ['check'], ['init']])(
+    '%s %s --help lists the options every command takes (--config, --verbose)',
+    async (...words) => {
+      const { out } = await help([...words.filter((w): w is string => typeof w === 'string'), '--help']);
+      expect(out).toMatch(/^ {2}-c, --config <file> /m);
+      expect(out).toMatch(/^ {2}-v, --verbose /m);
+    },
+  );
 });
