@@ -93,6 +93,7 @@ function supervise(plan: LaunchPlan): Promise<void> {
 /** Replaces (execve) or supervises (spawn) this process with the planned child. Never returns normally on success. */
 export async function carryOutLaunch(plan: LaunchPlan): Promise<void> {
   const execve = (process as unknown as { execve?: Execve }).execve;
-  if (typeof execve === 'function') execInto(execve, plan);
+  // A program changed moments ago may still be open for writing: spawn it, so ETXTBSY is reported, not an abort.
+  if (typeof execve === 'function' && plan.recentlyChanged !== true) execInto(execve, plan);
   await supervise(plan);
 }

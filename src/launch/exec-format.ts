@@ -34,6 +34,11 @@ export type ExecVerdict = { readonly kind: 'runs' } | { readonly kind: 'via-shel
 const RUNS: ExecVerdict = { kind: 'runs' };
 const VIA_SHELL: ExecVerdict = { kind: 'via-shell' };
 
+/** What a judgement saw besides the verdict: when the interpreters it checked last changed (ms since the epoch, 0 for none). */
+interface Seen {
+  lastChange: number;
+}
+
 const isSpaceTab = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
 
 /**
@@ -193,7 +198,7 @@ const visible = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, (c) => (c =
  * can. A relative name is found from `cwd`, as the kernel finds it. Each level is checked, since a
  * failing `process.execve` aborts instead of returning an error.
  */
-function interpreterProblem(name: string, cwd: string, depth: number): string | undefined {
+function interpreterProblem(name: string, cwd: string, depth: number, seen: Seen): string | undefined {
   const shown = visible(name);
   const crlf = name.endsWith('\r') ? ' (the #! line ends in a carriage return: the file has Windows line endings; convert it with dos2unix)' : '';
   if (depth > MAX_INTERPRETER_DEPTH) return `has a bad interpreter: ${shown} (interpreters nested too deep)`;
@@ -202,6 +207,7 @@ function interpreterProblem(name: string, cwd: string, depth: number): string | 
     const st = statSync(path);
     if (!st.isFile()) return `has a bad interpreter: ${shown} is not a regular file`;
     accessSync(path, constants.X_OK);
+    seen.lastChange = Math.max(seen.lastChange, st.mtimeMs, st.ctimeMs);
   } catch (e) {
     const code = errnoCode(e);
     return `has a bad interpreter: ${shown} ${code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : 'cannot be executed'}${crlf}`;
@@ -212,21 +218,21 @@ function interpreterProblem(name: string, cwd: string, depth: number): string | 
   } catch {
     return undefined; // executable but unreadable: only the kernel can tell
   }
-  const verdict = judge(path, head, cwd, depth);
+  const verdict = judge(path, head, cwd, depth, seen);
   if (verdict.kind === 'runs') return undefined;
   // An interpreter the kernel refuses fails the whole exec; no shell takes over at this level.
   return verdict.kind === 'refused' && verdict.why.startsWith('has a bad interpreter') ? verdict.why : `has a bad interpreter: ${shown} is not a program the system can run`;
 }
 
-function judge(path: string, head: Buffer, cwd: string, depth: number): ExecVerdict {
+function judge(path: string, head: Buffer, cwd: string, depth: number, seen: Seen): ExecVerdict {
   if (head[0] === 0x23 && head[1] === 0x21) {
     const interpreter = shebangInterpreter(head);
     // A `#!` line without a usable name: the kernel says ENOEXEC and the shells run the file with sh.
     if (interpreter === undefined) return VIA_SHELL;
-    const problem = interpreterProblem(interpreter, cwd, depth + 1);
+    const problem = interpreterProblem(interpreter, cwd, depth + 1, seen);
     return problem === undefined ? RUNS : { kind: 'refused', why: problem };
   }
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return judgeElf(path, head, cwd, depth);
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return judgeElf(path, head, cwd, depth, seen);
   const magic = head.length >= 4 ? head.readUInt32BE(0) : 0;
   const machO = magic === 0xfeedface || magic === 0xfeedfacf || magic === 0xcefaedfe || magic === 0xcffaedfe || magic === 0xcafebabe;
   if (machO && process.platform === 'darwin') return RUNS;
@@ -240,7 +246,7 @@ function judge(path: string, head: Buffer, cwd: string, depth: number): ExecVerd
   return head.length === 0 || !firstLine.includes(0) ? VIA_SHELL : { kind: 'refused', why: 'cannot be executed (unknown binary format)' };
 }
 
-function judgeElf(path: string, head: Buffer, cwd: string, depth: number): ExecVerdict {
+function judgeElf(path: string, head: Buffer, cwd: string, depth: number, seen: Seen): ExecVerdict {
   if (process.platform !== 'linux') return RUNS;
   const is64 = head[4] === 2;
   if (head.length < (is64 ? 64 : 52) || (head[5] !== 1 && head[5] !== 2)) {
@@ -255,14 +261,17 @@ function judgeElf(path: string, head: Buffer, cwd: string, depth: number): ExecV
     return { kind: 'refused', why: `cannot be executed: it is a program for another machine (${name}; this is ${process.arch})` };
   }
   const loader = elfInterpreter(path, head);
-  const problem = loader === undefined ? undefined : interpreterProblem(loader, cwd, depth + 1);
+  const problem = loader === undefined ? undefined : interpreterProblem(loader, cwd, depth + 1, seen);
   return problem === undefined ? RUNS : { kind: 'refused', why: problem };
 }
 
 /**
  * What execve will do with the file at `path`, whose first bytes are `head` (see {@link EXEC_HEAD_BYTES}),
- * started from `cwd`. `refused` comes with the reason, worded to follow the file's name.
+ * started from `cwd`. `refused` comes with the reason, worded to follow the file's name. `interpretersChanged`
+ * is when the interpreters and loaders on the way last changed (ms since the epoch; 0 when there are none).
  */
-export function judgeExecutable(path: string, head: Buffer, cwd: string): ExecVerdict {
-  return judge(path, head, cwd, 0);
+export function judgeExecutable(path: string, head: Buffer, cwd: string): ExecVerdict & { readonly interpretersChanged: number } {
+  const seen: Seen = { lastChange: 0 };
+  const verdict = judge(path, head, cwd, 0, seen);
+  return { ...verdict, interpretersChanged: seen.lastChange };
 }

@@ -46,6 +46,9 @@ export interface PlannedLaunch {
   readonly childEnv: Omit<ChildEnv, 'env'>;
 }
 
+/** A program that changed less than this long ago may still be open for writing (see {@link LaunchPlan.recentlyChanged}). */
+const SETTLE_MS = 10_000;
+
 /**
  * Plans a launch. The program is found first (127/126 before any key is touched), then every
  * secret is decrypted (each file once, every MAC verified), then the child environment is built
@@ -62,9 +65,10 @@ export async function planLaunch(req: PlanRequest): Promise<PlannedLaunch> {
     keepEnv: req.profile.keepEnv,
   });
   // A script without `#!` runs as the shells run it: `/bin/sh script args…`.
-  const plan: LaunchPlan = executable.viaShell
+  const base: LaunchPlan = executable.viaShell
     ? { file: FALLBACK_SHELL, argv: [FALLBACK_SHELL, executable.path, ...req.args], env: childEnv.env }
     : { file: executable.path, argv: [req.argv0, ...req.args], env: childEnv.env };
+  const plan: LaunchPlan = Date.now() - executable.lastChange < SETTLE_MS ? { ...base, recentlyChanged: true } : base;
   checkExecSize(plan, req.platform);
   const { env: _env, ...rest } = childEnv;
   return { plan, executable, secrets: secrets.map((s) => ({ name: s.name, source: s.source })), childEnv: rest };

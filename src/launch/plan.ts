@@ -8,4 +8,10 @@ export interface LaunchPlan {
   readonly argv: readonly string[];
   /** The complete environment of the child. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * True when the program (or an interpreter it needs) changed moments ago, so a writer may still hold
+   * it open: execve would then fail with ETXTBSY, which nothing can check beforehand, and a failing
+   * `process.execve` aborts Node. Such a launch spawns the child and waits instead, which reports it.
+   */
+  readonly recentlyChanged?: boolean;
 }

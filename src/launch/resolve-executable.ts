@@ -14,6 +14,8 @@ export interface ResolvedExecutable {
   readonly path: string;
   /** True when it is a text file without `#!`: run it as `/bin/sh path args…`. */
   readonly viaShell: boolean;
+  /** When it, or an interpreter or loader it needs, last changed (ms since the epoch; 0 when not known). */
+  readonly lastChange: number;
 }
 
 /** Inputs of {@link resolveExecutable}. */
@@ -57,7 +59,7 @@ function examine(path: string, skip: ReadonlySet<string>, cwd: string): Candidat
     head = readHead(path, EXEC_HEAD_BYTES);
   } catch {
     // Executable but not readable (mode 0711): execve can still run a binary; it cannot be a shim we could read.
-    return { kind: 'ok', resolved: { path, viaShell: false } };
+    return { kind: 'ok', resolved: { path, viaShell: false, lastChange: Math.max(st.mtimeMs, st.ctimeMs) } };
   }
   if (head.subarray(0, SHIM_MARKER_WINDOW).includes(SHIM_MARKER)) return { kind: 'shim' };
   if (skip.size > 0) {
@@ -69,7 +71,8 @@ function examine(path: string, skip: ReadonlySet<string>, cwd: string): Candidat
   }
   const verdict = judgeExecutable(path, head, cwd);
   if (verdict.kind === 'refused') return { kind: 'not-executable', why: verdict.why };
-  return { kind: 'ok', resolved: { path, viaShell: verdict.kind === 'via-shell' } };
+  const lastChange = Math.max(st.mtimeMs, st.ctimeMs, verdict.interpretersChanged);
+  return { kind: 'ok', resolved: { path, viaShell: verdict.kind === 'via-shell', lastChange } };
 }
 
 /**

@@ -212,11 +212,23 @@ describe('launch', () => {
     }
   });
 
-  it('a program still being written (ETXTBSY): 126 and what to do, on the spawn path', async (ctx) => {
-    if (spawnSync(NODE, ['-p', 'typeof process.execve'], { encoding: 'utf8' }).stdout.trim() === 'function') {
-      console.log('skipped on the execve path: nothing before execve can tell that another process is writing the file');
+  it('with execve the program replaces with-secrets (same pid), unless it changed moments ago: then it is spawned', (ctx) => {
+    if (spawnSync(NODE, ['-p', 'typeof process.execve'], { encoding: 'utf8' }).stdout.trim() !== 'function') {
+      console.log('skipped on the spawn path: this Node has no execve');
       ctx.skip();
     }
+    const old = spawnSync(NODE, [CLI, 'run', '-p', 'gh', '--', '/bin/sh', '-c', 'echo $$'], { env: w.env(), encoding: 'utf8' });
+    expect(old.stdout.trim()).toBe(String(old.pid));
+    const fresh = join(mkdtempSync(join(w.home, 'fresh-')), 'fresh.sh');
+    writeFileSync(fresh, '#!/bin/sh\necho $$\n', { mode: 0o755 });
+    const f = spawnSync(NODE, [CLI, 'run', '-p', 'gh', '--', fresh], { env: w.env(), encoding: 'utf8' });
+    expect(f.status, f.stderr).toBe(0);
+    expect(f.stdout.trim()).toMatch(/^\d+$/);
+    expect(f.stdout.trim()).not.toBe(String(f.pid));
+  });
+
+  it('a program still being written (ETXTBSY): 126 and what to do, never an aborted Node', async () => {
+    // Just written, so even on the execve path it is spawned: execve would abort Node on ETXTBSY.
     const busy = join(mkdtempSync(join(w.home, 'busy-')), 'tool');
     copyFileSync('/bin/true', busy);
     chmodSync(busy, 0o755);

@@ -1,8 +1,9 @@
 // PATH resolution: shims skipped, 126 vs 127, scripts without a shebang, relative paths.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { judgeExecutable } from '../../src/launch/exec-format.js';
 import { isShim, resolveExecutable } from '../../src/launch/resolve-executable.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ws-resolve-'));
@@ -42,7 +43,7 @@ const foreignFormatsRun = (() => {
 describe('resolveExecutable', () => {
   it('skips a shim named like the target and finds the real program', () => {
     expect(isShim(join(shims, 'tool'))).toBe(true);
-    expect(resolveExecutable('tool', opts(`${shims}:${bin}`))).toEqual({ path: join(bin, 'tool'), viaShell: false });
+    expect(resolveExecutable('tool', opts(`${shims}:${bin}`))).toMatchObject({ path: join(bin, 'tool'), viaShell: false });
   });
   it('skips the with-secrets bin itself (by real path)', () => {
     expect(resolveExecutable('linked', opts(`${shims}:${other}`, [join(bin, 'self.js')])).path).toBe(join(other, 'linked'));
@@ -58,7 +59,7 @@ describe('resolveExecutable', () => {
     expect(() => resolveExecutable('weird', opts(bin))).toThrow(/unknown binary format/);
   });
   it('runs a text file without #! through the shell; refuses an ELF file too short to be one', () => {
-    expect(resolveExecutable('noshebang', opts(bin))).toEqual({ path: join(bin, 'noshebang'), viaShell: true });
+    expect(resolveExecutable('noshebang', opts(bin))).toMatchObject({ path: join(bin, 'noshebang'), viaShell: true });
     expect(() => resolveExecutable('elf', opts(bin))).toThrow(/elf cannot be executed \(a truncated or damaged ELF file\)/);
   });
   it('takes names with a slash as paths (relative to cwd), refusing a shim given directly', () => {
@@ -151,5 +152,17 @@ describe('resolveExecutable', () => {
     file(join(bin, 'macho'), Buffer.concat([Buffer.from([0xca, 0xfe, 0xba, 0xbe]), Buffer.alloc(60)]));
     expect(() => resolveExecutable('macho', opts(bin))).toThrow(/macho is a macOS \(Mach-O\) binary, which this system cannot run/);
     expect(() => resolveExecutable('macho', opts(bin))).toThrow(expect.objectContaining({ code: 'command-not-executable' }));
+  });
+  it('says when the program or any interpreter on its way last changed (a fresh one may still be open for writing)', () => {
+    const interp = file(join(bin, 'fresh-interp'), '#!/bin/sh\nexec "$@"\n');
+    const script = file(join(bin, 'uses-fresh'), `#!${interp}\n`);
+    expect(resolveExecutable('uses-fresh', opts(bin)).lastChange).toBeGreaterThanOrEqual(statSync(script).ctimeMs);
+    // The interpreters' own times, apart from the file's (whose ctime cannot be set back).
+    const past = new Date(Date.now() - 3_600_000);
+    utimesSync(interp, past, past);
+    const judged = judgeExecutable(script, readFileSync(script), root);
+    expect(judged.kind).toBe('runs');
+    // The script's interpreter, its /bin/sh and /bin/sh's loader: the latest of their times.
+    expect(judged.interpretersChanged).toBeGreaterThanOrEqual(Math.max(statSync(interp).ctimeMs, statSync('/bin/sh').mtimeMs, statSync('/bin/sh').ctimeMs));
   });
 });
