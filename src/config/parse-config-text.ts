@@ -1,4 +1,5 @@
 // Parses config text: JSON.parse when the text is JSON (what Home Manager writes), else the YAML parser, loaded only then.
+import { findDuplicateJsonKey } from './json-duplicate-keys.js';
 import { ConfigIssue, type ConfigPath } from './validate-config.js';
 
 type YamlModule = typeof import('yaml');
@@ -45,10 +46,17 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
  */
 export async function parseConfigText(text: string): Promise<unknown> {
   if (/^\s*\{/.test(text)) {
+    let doc: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      doc = JSON.parse(text) as unknown;
     } catch {
       // Not strict JSON (a comment, a trailing comma, or YAML flow style): the YAML parser decides.
+    }
+    if (doc !== undefined) {
+      // JSON.parse keeps the last of two equal keys without a word; the YAML path refuses them, and so does this one.
+      const twice = findDuplicateJsonKey(text, doc);
+      if (twice !== undefined) throw new ConfigSyntaxError(`invalid JSON: the key ${JSON.stringify(twice.key)} appears twice in the same map`, twice.line);
+      return doc;
     }
   }
   const { parseDocument, LineCounter } = await loadYaml();

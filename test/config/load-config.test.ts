@@ -146,6 +146,13 @@ profiles:
     expect(f.message).not.toContain('canary');
   });
 
+  it('refuses a key given twice in a JSON config too (JSON.parse would keep the last without a word), with its line', async () => {
+    const f = await failure('{\n  "profiles": {\n    "codex": { "env": { "K": "a" } },\n    "codex": { "env": {} }\n  }\n}\n');
+    expect(f.message).toMatch(/:4: invalid JSON: the key "codex" appears twice in the same map$/);
+    expect((await failure('{"version": 1, "profiles": {"a": {"env": {"K": "x", "\\u004b": "canary-value-7"}}}}')).message).toMatch(/:1: invalid JSON: the key "K" appears twice/);
+    expect((await failure('{"version": 1, "version": 2}')).message).toMatch(/the key "version" appears twice/);
+  });
+
   it('checks key paths with the given checker', async () => {
     const p = write('sopsFile: /s\nprofiles:\n  a:\n    env:\n      K: "[bad"\n');
     await expect(loadConfig(p, { env, homeDir: home, checkKeyPath: () => { throw new Error('unclosed bracket'); } })).rejects.toThrow(/:5: profiles\.a\.env\.K: is not a valid key path: unclosed bracket/);
