@@ -78,9 +78,10 @@ function parsePem(text: string, label: string): DescribedIdentity {
     // Node's message may describe the key; it is kept as cause only (never printed).
     throw new WithSecretsError('identity-invalid', `${label}: malformed PEM private key`, { cause: e });
   }
-  const jwk = key.export({ format: 'jwk' });
-  if (key.asymmetricKeyType === 'ed25519' && jwk.d !== undefined && jwk.x !== undefined) {
-    return new SshEd25519Identity(Buffer.from(jwk.d, 'base64url'), Buffer.from(jwk.x, 'base64url'));
+  // Only Ed25519 and RSA keys are age identities; ask nothing else of the others (DSA and DH keys have no JWK form).
+  if (key.asymmetricKeyType === 'ed25519') {
+    const jwk = key.export({ format: 'jwk' });
+    if (jwk.d !== undefined && jwk.x !== undefined) return new SshEd25519Identity(Buffer.from(jwk.d, 'base64url'), Buffer.from(jwk.x, 'base64url'));
   }
   if (key.asymmetricKeyType === 'rsa') return rsaIdentity(key, label);
   throw unsupported(label, key.asymmetricKeyType ?? 'unknown');

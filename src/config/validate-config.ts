@@ -71,6 +71,7 @@ function expectObject(v: unknown, path: ConfigPath, what: string): Obj {
 }
 
 function expectString(v: unknown, path: ConfigPath, what = 'a string'): string {
+  if (v === undefined) throw new ConfigIssue(path, `is missing: give ${what}`);
   if (typeof v !== 'string' || v === '') throw new ConfigIssue(path, `must be ${what}, not ${v === '' ? 'empty' : kindOf(v)}`);
   return v;
 }

@@ -104,6 +104,18 @@ describe('PKCS#8 ed25519 keys', () => {
     expect(await id.recipient()).toBe(`ssh-ed25519 ${wire.toString('base64')}`);
     expect(await decryptWith(id, ct)).toBe('pkcs8');
   });
+
+  it('names the key type of a PKCS#8 key that cannot be an age identity (DSA, X448), with what to use instead', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const keys = {
+      dsa: generateKeyPairSync('dsa', { modulusLength: 1024, divisorLength: 160 }).privateKey,
+      x448: generateKeyPairSync('x448').privateKey,
+    };
+    for (const [type, key] of Object.entries(keys)) {
+      const pem = key.export({ format: 'pem', type: 'pkcs8' }).toString();
+      expect(() => parseSshPrivateKey(pem, 'k.pem'), type).toThrow(expect.objectContaining({ code: 'identity-invalid', message: `k.pem: SSH key type "${type}" cannot be an age identity`, hint: expect.stringContaining('ssh-ed25519 and ssh-rsa') }));
+    }
+  });
 });
 
 describe('parseRecipient', () => {

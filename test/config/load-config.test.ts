@@ -133,7 +133,7 @@ profiles:
     expect((await failure('sopsFile: /s\nprofiles:\n  a:\n    env:\n      1BAD: x\n')).message).toMatch(/"1BAD" is not a valid variable name/);
     expect((await failure('sopsFile: /s\nprofiles:\n  a:\n    env:\n      WITH_SECRETS_INJECTED: x\n')).message).toMatch(/own marker/);
     expect((await failure('profiles:\n  a:\n    pristine: yes please\n')).message).toMatch(/:3: profiles\.a\.pristine: must be true or false/);
-    expect((await failure('profiles:\n  a:\n    env:\n      K: { sops: /x }\n')).message).toMatch(/profiles\.a\.env\.K\.key: must be a key path/);
+    expect((await failure('profiles:\n  a:\n    env:\n      K: { sops: /x }\n')).message).toMatch(/profiles\.a\.env\.K\.key: is missing: give a key path$/);
     expect((await failure('profiles:\n  a:\n    env:\n      K: { vault: x }\n')).message).toMatch(/:4: profiles\.a\.env\.K\.vault: unknown key "vault"/);
     expect((await failure('identities:\n  - file: /a\n    command: [x]\n')).message).toMatch(/:2: identities\[0\]: must have exactly one/);
     expect((await failure('version: 2\n')).message).toMatch(/:1: version: must be 1/);

@@ -295,4 +295,12 @@ describe('list', () => {
     expect(r.stdout).toMatch(/GITHUB_TOKEN/);
     expect(r.stdout + r.stderr).not.toContain(CANARY);
   });
+
+  it('list refuses a key path that run and check refuse, with the line', async () => {
+    const cfg = join(mkdtempSync(join(w.home, 'badkey-')), 'config.yaml');
+    writeFileSync(cfg, `sopsFile: ${secretsFile}\nprofiles:\n  codex:\n    env:\n      OPENAI_API_KEY: '["openai"]['\n`);
+    const r = await runCli(['--config', cfg, 'list'], { env: w.env() });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/config\.yaml:5: profiles\.codex\.env\.OPENAI_API_KEY: .*key path/);
+  });
 });

@@ -16,7 +16,8 @@ export const registerList: RegisterCommand = (program, state) => {
       const { ctx } = state;
       const homeDir = ctx.env['HOME'] || homedir();
       const [{ loadConfig, locateConfig }, { describeRef }] = await Promise.all([import('../../config/load-config.js'), import('../../launch/collect-secrets.js')]);
-      const config = await loadConfig(locateConfig({ flag: opts.config, env: ctx.env, homeDir, cwd: ctx.cwd }), { env: ctx.env, homeDir });
+      const { parseKeyPath } = await import('../../sops/key-path.js');
+      const config = await loadConfig(locateConfig({ flag: opts.config, env: ctx.env, homeDir, cwd: ctx.cwd }), { env: ctx.env, homeDir, checkKeyPath: (k) => void parseKeyPath(k) });
       const profiles = [...config.profiles.values()].map((p) => ({
         name: p.name,
         command: p.command ?? null,
