@@ -152,13 +152,25 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
   };
 
   const { collectSecrets } = await import('../launch/collect-secrets.js');
+  const [{ buildChildEnv }, { checkExecSize }] = await Promise.all([import('../launch/child-env.js'), import('../launch/plan-launch.js')]);
   for (const profile of config.profiles.values()) {
     const command = profile.command ?? profile.name;
+    let executable: string | undefined;
     try {
-      const found = resolveExecutable(command, { pathEnv: opts.env['PATH'], cwd: opts.cwd, skipRealPaths: opts.selfPaths });
-      results.push({ profile: profile.name, check: 'command', status: 'ok', message: found.path });
+      executable = resolveExecutable(command, { pathEnv: opts.env['PATH'], cwd: opts.cwd, skipRealPaths: opts.selfPaths }).path;
+      results.push({ profile: profile.name, check: 'command', status: 'ok', message: executable });
     } catch (e) {
-      results.push(fail(profile.name, 'command', e));
+      if (profile.command === undefined && e instanceof WithSecretsError && e.code === 'command-not-found') {
+        // Without `command:` the profile may be meant for `with-secrets run --profile NAME -- CMD` only.
+        results.push({
+          profile: profile.name,
+          check: 'command',
+          status: 'skip',
+          message: `no command: and no ${profile.name} on PATH: \`with-secrets ${profile.name}\` would fail; \`with-secrets run --profile ${profile.name} -- CMD\` works`,
+        });
+      } else {
+        results.push(fail(profile.name, 'command', e));
+      }
     }
     const files = checkFiles(profile);
     results.push(...files);
@@ -168,16 +180,20 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
     }
     const missing = new Set(files.filter((r) => r.status === 'fail').map((r) => r.check.slice('file '.length)));
     const { readers } = await readersFor(profile.identities ?? config.identities);
+    // The values are computed only to be checked: held until the profile's environment is built, then dropped.
+    const values: Awaited<ReturnType<typeof collectSecrets>> = [];
+    let complete = true;
     const one = async (check: string, sub: Profile, file: string | undefined) => {
       if (file !== undefined && missing.has(file)) {
+        complete = false;
         results.push({ profile: profile.name, check, status: 'skip', message: `${file} is missing` });
         return;
       }
       try {
-        // The values are computed only to be checked, and dropped here.
-        await withTimeout(collectSecrets(sub, readers), opts.profileTimeoutMs ?? 30_000, `opening the secrets of ${check} in profile ${profile.name}`);
+        values.push(...(await withTimeout(collectSecrets(sub, readers), opts.profileTimeoutMs ?? 30_000, `opening the secrets of ${check} in profile ${profile.name}`)));
         results.push({ profile: profile.name, check, status: 'ok' });
       } catch (e) {
+        complete = false;
         results.push(fail(profile.name, check, e));
       }
     };
@@ -189,6 +205,18 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
       }
       await one(binding.name, { ...profile, env: [binding], envFrom: [] }, refFile(binding.ref));
     }
+    if (complete && values.length > 0) {
+      // What the launch checks next: a value an environment variable cannot hold (NUL), and the system's size limits.
+      try {
+        const built = buildChildEnv({ parentEnv: opts.env, secrets: values, pristine: profile.pristine, keepExisting: false, keepEnv: profile.keepEnv });
+        const file = executable ?? command;
+        checkExecSize({ file, argv: [file], env: built.env }, process.platform);
+        results.push({ profile: profile.name, check: 'environment', status: 'ok' });
+      } catch (e) {
+        results.push(fail(profile.name, 'environment', e));
+      }
+    }
+    values.length = 0;
   }
   for (const { report } of readersBySpecs.values()) notes.push(...report());
   return { config: config.path, ok: results.every((r) => r.status !== 'fail'), results, notes: [...new Set(notes)] };

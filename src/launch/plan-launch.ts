@@ -74,8 +74,8 @@ export async function planLaunch(req: PlanRequest): Promise<PlannedLaunch> {
   return { plan, executable, secrets: secrets.map((s) => ({ name: s.name, source: s.source })), childEnv: rest };
 }
 
-/** Refuses a launch the kernel would refuse with E2BIG, with a message that says which limit. */
-function checkExecSize(plan: LaunchPlan, platform: NodeJS.Platform): void {
+/** Refuses a launch the kernel would refuse with E2BIG, with a message that says which limit (`check` asks too). */
+export function checkExecSize(plan: LaunchPlan, platform: NodeJS.Platform): void {
   const { total, largest } = measureExecSize(plan.argv, plan.env);
   if (platform === 'linux' && largest.size > MAX_ARG_STRLEN) {
     throw new WithSecretsError('env-too-large', `${largest.name} is ${largest.size} bytes; one environment variable can hold at most ${MAX_ARG_STRLEN} bytes on Linux`, {

@@ -37,6 +37,8 @@ beforeAll(async () => {
     recipients: [key.recipient],
   });
   await makeSopsFile({ dir: home, name: 'dev.env', plain: `DEV_TOKEN=${CANARY_2}\n`, recipients: [key.recipient] });
+  // Values that open but cannot be put into an environment: one with a NUL byte, one over Linux's 128 KiB per variable.
+  await makeSopsFile({ dir: home, name: 'unfit.yaml', plain: `nul: "${CANARY}\\0x"\nbig: ${'A'.repeat(140_000)}\n`, recipients: [key.recipient] });
   const other = ageKeygen();
   await makeSopsFile({ dir: home, name: 'other.yaml', plain: `token: ${CANARY}\n`, recipients: [other.recipient] });
   writeFileSync(join(home, 'tool'), '#!/bin/sh\nexit 0\n');
@@ -93,6 +95,9 @@ describe('with-secrets check', () => {
         nofile: { command: join(home, 'tool'), env: { TOKEN: { sops: '~/absent.yaml', key: 'a' } } },
         wrongkey: { command: join(home, 'tool'), env: { TOKEN: { sops: '~/other.yaml', key: 'token' } } },
         nocmd: { env: { TOKEN: 'svc.token' } },
+        cmdgone: { command: join(home, 'no-such-tool'), env: { TOKEN: 'svc.token' } },
+        nul: { command: join(home, 'tool'), env: { V: { sops: '~/unfit.yaml', key: 'nul' } } },
+        big: { command: join(home, 'tool'), env: { V: { sops: '~/unfit.yaml', key: 'big' } } },
       },
     });
     const r = await check(cfg);
@@ -102,9 +107,15 @@ describe('with-secrets check', () => {
     expect(r.stdout).toMatch(/FAIL {2}nofile: file .*absent\.yaml/);
     expect(r.stdout).toMatch(/skip {2}nofile: TOKEN/);
     expect(r.stdout).toMatch(/FAIL {2}wrongkey: TOKEN/);
-    expect(r.stdout).toMatch(/FAIL {2}nocmd: command/);
+    // Without command: a profile may be meant for `run --profile` only: said, not failed. An explicit command must exist.
+    expect(r.stdout).toMatch(/skip {2}nocmd: command — no command: and no nocmd on PATH: `with-secrets nocmd` would fail; `with-secrets run --profile nocmd -- CMD` works/);
+    expect(r.stdout).toMatch(/FAIL {2}cmdgone: command — .*no-such-tool: no such file/);
+    // What a launch would refuse after decrypting, check refuses too.
+    expect(r.stdout).toMatch(/FAIL {2}nul: environment — the value of V \(from .*\) contains a NUL byte/);
+    expect(r.stdout).toMatch(/FAIL {2}big: environment — V is 140003 bytes; one environment variable can hold at most 131072 bytes on Linux/);
     expect(r.stdout).not.toMatch(/FAIL {2}tool/);
-    expect(r.stdout).toMatch(/problems in: (?=.*nokey)(?=.*notscalar)(?=.*nofile)(?=.*wrongkey)(?=.*nocmd)/);
+    expect(r.stdout).toMatch(/problems in: (?=.*nokey)(?=.*notscalar)(?=.*nofile)(?=.*wrongkey)(?=.*cmdgone)(?=.*nul)(?=.*big)/);
+    expect(r.stdout).not.toMatch(/problems in: .*nocmd/);
   });
 
   it('--no-decrypt opens no file: a wrong key passes, a missing file still fails', async () => {
