@@ -17,8 +17,9 @@ It checks that the config is valid, that every file it names exists, that an ide
 SOPS or age file (data key and MAC), that every referenced key exists with a usable value, that the
 values fit in an environment (no NUL byte, within the system's size limits), and that every profile's
 command resolves on PATH (past with-secrets shims); a profile without command: whose name is not on
-PATH is reported as skipped, since \`with-secrets run --profile NAME -- CMD\` still works. It never prompts: an identity
-that needs a passphrase or a touch is skipped and reported, and every source has a time limit.
+PATH is reported as skipped, since \`with-secrets run --profile NAME -- CMD\` still works. It never
+prompts: an identity that needs a passphrase or a touch is skipped and reported, and every source has a
+time limit.
 --verbose lists what passed and the identity sources tried.
 
 Exit status: 0 when every check passed, 1 when one failed (the report names the profile).`,
