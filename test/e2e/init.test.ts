@@ -86,6 +86,19 @@ describe('init', () => {
     expect(readFileSync(join(home, '.config', 'with-secrets', 'secrets.yaml'), 'utf8')).toContain(k.recipient);
   });
 
+  it('--key-file away from where sops looks: the starter config names it, so the next steps just work', async () => {
+    const { home, env } = freshHome('ownkey');
+    const keyFile = join(home, 'mykeys', 'keys.txt');
+    const r = await runCli(['init', '--key-file', keyFile], { env, cwd: home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`named under identities: in the config; sops reads it with SOPS_AGE_KEY_FILE=${keyFile}`);
+    expect(readFileSync(join(home, '.config', 'with-secrets', 'config.yaml'), 'utf8')).toContain(`identities:\n  - file: "~/mykeys/keys.txt"`);
+    const set = await runCli(['secret', 'set', 'openai.api_key'], { env, cwd: home, input: 'sk-own-key' });
+    expect(set.code, set.stderr).toBe(0);
+    const run = await runCli(['run', '-p', 'codex', '--', 'sh', '-c', 'test "$OPENAI_API_KEY" = sk-own-key'], { env, cwd: home });
+    expect(run.code, run.stderr).toBe(0);
+  });
+
   it('--use-existing-key with a --key-file that cannot be read: exit 9 naming it, nothing written', async () => {
     const { home, env } = freshHome('keydir');
     const r = await runCli(['init', '--use-existing-key', '--key-file', home], { env, cwd: home });

@@ -74,8 +74,11 @@ function q(s: string): string {
   return JSON.stringify(s);
 }
 
-/** The starter config: version, the secrets file, identities (keyring only), one example profile. */
-function starterConfig(configPath: string, secretsFile: string, home: string, keyringName: string | undefined): string {
+/**
+ * The starter config: version, the secrets file, identities (the keyring, or a key file that is not
+ * where sops looks), one example profile.
+ */
+function starterConfig(configPath: string, secretsFile: string, home: string, keyringName: string | undefined, ownKeyFile: string | undefined): string {
   const sops = dirname(secretsFile) === dirname(configPath) ? relative(dirname(configPath), secretsFile) : tildePath(secretsFile, home);
   const lines = [
     '# with-secrets configuration, made by `with-secrets init`.',
@@ -87,6 +90,8 @@ function starterConfig(configPath: string, secretsFile: string, home: string, ke
   ];
   if (keyringName !== undefined) {
     lines.push('# The age identity lives in the OS keyring (made by init --keyring).', 'identities:', `  - keyring: ${q(keyringName)}`);
+  } else if (ownKeyFile !== undefined) {
+    lines.push('# The age identity lives in this key file (given to init with --key-file), not where sops looks.', 'identities:', `  - file: ${q(tildePath(ownKeyFile, home))}`);
   }
   lines.push(
     'profiles:',
@@ -179,7 +184,9 @@ async function runInit(ctx: CliContext, flags: InitFlags, configFlag: string | u
     keyGroups: groups,
     ...(rule === undefined ? {} : { shamirThreshold: rule.shamirThreshold, rules: rule.encryptionRules, macOnlyEncrypted: rule.macOnlyEncrypted }),
   }, indent === undefined ? {} : { indent });
-  const configText = starterConfig(configPath, secretsFile, home, keyringName);
+  // A key file away from sops' default is one only the config names: write it there.
+  const ownKeyFile = keyringName === undefined && keyFile !== defaultKeyFilePath(ctx.env, home, process.platform) ? keyFile : undefined;
+  const configText = starterConfig(configPath, secretsFile, home, keyringName, ownKeyFile);
 
   const { writeFileAtomic } = await import('../../fs/atomic-write.js');
   const undo = new Undo();
@@ -206,7 +213,7 @@ async function runInit(ctx: CliContext, flags: InitFlags, configFlag: string | u
   }
 
   for (const w of found.warnings) note(ctx, `warning: ${w}`);
-  note(ctx, identity === undefined ? `using the existing age key(s) in ${keyFile}` : keyringName !== undefined ? `new age identity stored in the OS keyring as "${keyringName}"` : `new age identity in ${keyFile} (mode 0600; sops and sops-nix read it there too)`);
+  note(ctx, identity === undefined ? `using the existing age key(s) in ${keyFile}` : keyringName !== undefined ? `new age identity stored in the OS keyring as "${keyringName}"` : ownKeyFile === undefined ? `new age identity in ${keyFile} (mode 0600; sops and sops-nix read it there too)` : `new age identity in ${keyFile} (mode 0600; named under identities: in the config; sops reads it with SOPS_AGE_KEY_FILE=${keyFile})`);
   note(ctx, `recipient: ${own.join(', ')}`);
   note(ctx, `created ${secretsFile} (encrypted to ${groups.flat().length} recipient${groups.flat().length === 1 ? '' : 's'})`);
   note(ctx, `created ${configPath} with the example profile "codex"`);
