@@ -30,11 +30,32 @@ export function runKeyCommand(argv: readonly string[], options: RunKeyCommandOpt
     const chunks: Buffer[] = [];
     let size = 0;
     let failure: WithSecretsError | undefined;
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env, shell: false });
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      // A process the command left behind may still hold the pipe open: stop reading it.
+      child.stdout.destroy();
+      outcome();
+    };
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null): void =>
+      settle(() => {
+        if (failure) reject(failure);
+        else if (exitCode !== 0) {
+          const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+          reject(new WithSecretsError('io', `${options.label}: ${how}`, { hint: 'its error output (above) says why' }));
+        } else resolve(Buffer.concat(chunks));
+      });
     const stop = (err: WithSecretsError): void => {
       failure ??= err;
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 1000).unref();
+      // Settled now, not when the pipe closes: a background process it started may keep that open for good.
+      settle(() => reject(failure));
     };
     const timer = setTimeout(
       () => stop(new WithSecretsError('io', `${options.label}: timed out after ${+(options.timeoutMs / 1000).toFixed(1)} s`, { hint: 'the command must print the key file and exit' })),
@@ -46,18 +67,18 @@ export function runKeyCommand(argv: readonly string[], options: RunKeyCommandOpt
       else chunks.push(chunk);
     });
     child.on('error', (err) => {
-      clearTimeout(timer);
       const code = errnoCode(err);
       const why = code === 'ENOENT' ? 'command not found' : code === 'EACCES' ? 'command not executable' : `could not start (${code ?? 'error'})`;
-      reject(new WithSecretsError('io', `${options.label}: ${why}`, { cause: err }));
+      settle(() => reject(new WithSecretsError('io', `${options.label}: ${why}`, { cause: err })));
     });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      if (failure) reject(failure);
-      else if (exitCode !== 0) {
-        const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-        reject(new WithSecretsError('io', `${options.label}: ${how}`, { hint: 'its error output (above) says why' }));
-      } else resolve(Buffer.concat(chunks));
+    // Normally the pipe closes as the command exits. When something it started keeps the pipe open, what
+    // the command printed has arrived by now: take it after a moment instead of waiting for that process.
+    child.on('exit', (exitCode, signal) => {
+      grace = setTimeout(() => finish(exitCode, signal), EXIT_GRACE_MS);
     });
+    child.on('close', finish);
   });
 }
+
+/** How long after the command exits its output may still be arriving (see the 'exit' handler). */
+const EXIT_GRACE_MS = 300;

@@ -75,6 +75,21 @@ describe('runKeyCommand', () => {
     expect((err as Error).message).toBe('T: timed out after 0.3 s');
   });
 
+  it('gives up at the time limit even when a process it started keeps its output open', async () => {
+    const p = script('hang-bg.sh', 'sleep 5 2>/dev/null &\nexec sleep 5 2>/dev/null');
+    const started = Date.now();
+    const err = await runKeyCommand([p], { env: {}, timeoutMs: 300, label: 'T' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('T: timed out after 0.3 s');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('takes what a command printed when it exits, though a process it started keeps the output open', async () => {
+    const p = script('leaves-bg.sh', 'echo key-line\nsleep 5 2>/dev/null &\nexit 0');
+    const started = Date.now();
+    expect((await runKeyCommand([p], { env: {}, timeoutMs: 20_000, label: 'T' })).toString()).toBe('key-line\n');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('passes the environment and runs without a shell', async () => {
     const p = script('env.sh', 'printf "%s|%s" "$FOO" "$1"');
     expect((await runKeyCommand([p, '$FOO;x'], { env: { FOO: 'bar' }, timeoutMs: 10_000, label: 'T' })).toString()).toBe('bar|$FOO;x');
