@@ -132,6 +132,15 @@ describe('decrypt: own fixtures through the built CLI', () => {
     noLeak(none);
   });
 
+  it("uses the config's identities:, as the launch and doctor do (the hint of a failure points there)", async () => {
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ version: 1, sopsFile: yamlFile, identities: [{ file: aliceKeys }], profiles: {} }));
+    const r = await runCli(['--config', config, 'decrypt', '--extract', 'openai.org', yamlFile], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('acme');
+    noLeak(r);
+  });
+
   it('a tampered file exits 5 and a malformed one 6, leaking nothing', async () => {
     const text = readFileSync(yamlFile, 'utf8');
     const tampered = join(dir, 'tampered.yaml');

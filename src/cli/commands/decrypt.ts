@@ -1,6 +1,6 @@
 // `with-secrets decrypt FILE`: prints a sops file's plaintext with the output rules of `sops decrypt` (debugging, migration).
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { WithSecretsError } from '../../errors.js';
 import type { ListNode, MapNode, Node, StoreFormat } from '../../sops/tree.js';
@@ -82,7 +82,7 @@ export const registerDecrypt: RegisterCommand = (program, state) => {
     .summary('print the decrypted content of a SOPS file, as `sops decrypt` does (prints secrets)')
     .description(
       'print the decrypted content of a SOPS file, as `sops decrypt` does (for debugging and migration; this prints secrets)\n' +
-        'identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE, $XDG_CONFIG_HOME/sops/age/keys.txt, ~/.ssh/id_ed25519, ~/.ssh/id_rsa\n' +
+        'identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE, then the config\'s identities: when it has them, else $XDG_CONFIG_HOME/sops/age/keys.txt, ~/.ssh/id_ed25519, ~/.ssh/id_rsa\n' +
         'exit codes: 4 no identity opens the file, 5 integrity (MAC or AES-GCM) failure, 6 malformed file, 7 --extract path not found, 9 I/O',
     )
     .argument('<file>', 'the SOPS-encrypted file')
@@ -106,9 +106,13 @@ export const registerDecrypt: RegisterCommand = (program, state) => {
       }
       const extractPath = flags.extract === undefined ? undefined : parseKeyPath(flags.extract);
       const verbose = Boolean(program.opts<{ verbose?: boolean }>().verbose);
+      // The config's identities: when it has them (as the launch, doctor and the writers use); sops' sources otherwise.
+      const { loadOptionalConfig } = await import('./write-common.js');
+      const config = await loadOptionalConfig(ctx, program.opts<{ config?: string }>().config);
       const identities = createIdentityProvider({
         env: ctx.env,
         homeDir: ctx.env['HOME'] || homedir(),
+        ...(config?.identities === undefined ? {} : { specs: config.identities, baseDir: dirname(config.path) }),
         interactive: Boolean(ctx.stderr.isTTY),
         notes: (msg) => ctx.stderr.write(`with-secrets: ${msg}\n`),
         ...(verbose ? { verbose: (msg: string) => ctx.stderr.write(`with-secrets: ${msg}\n`) } : {}),
