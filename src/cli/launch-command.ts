@@ -91,6 +91,17 @@ export function parseLaunchArgs(argv: readonly string[], mode: LaunchMode): Laun
 }
 
 /** Writes a line to stderr, prefixed like every with-secrets message. */
+/** Names the config entry behind a command that came from a profile's `command:` when it cannot be started. */
+function inProfileCommand(err: unknown, command: string, profile: string, configPath: string): unknown {
+  if (!(err instanceof WithSecretsError) || (err.code !== 'command-not-found' && err.code !== 'command-not-executable')) return err;
+  return new WithSecretsError(err.code, `${err.message} (profiles.${profile}.command in ${configPath})`, {
+    cause: err,
+    hint: /\s/.test(command)
+      ? 'command: names the program only (a path or a name on PATH); give its arguments after it when you run it'
+      : (err.hint ?? 'fix command: in the profile, or install the program'),
+  });
+}
+
 function say(ctx: CliContext, line: string): void {
   ctx.stderr.write(`with-secrets: ${line}\n`);
 }
@@ -167,6 +178,8 @@ async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Prom
     selfPaths,
     readers,
     platform: process.platform,
+  }).catch((err: unknown) => {
+    throw useProfileCommand ? inProfileCommand(err, command, profile.name, config.path) : err;
   });
 
   const { collisions, removedOuter } = planned.childEnv;

@@ -33,7 +33,9 @@ function variableValue(name: string, ctx: ExpandContext): string {
   // The spec: a value that is unset, empty or relative is ignored and the default used.
   if (value !== undefined && value !== '' && isAbsolute(value)) return value;
   const fallback = XDG_DEFAULTS[name];
-  if (fallback === undefined) throw new ExpandError(`$${name} is not set (or not an absolute path)`);
+  if (fallback === undefined) {
+    throw new ExpandError(`$${name} is not set (or not an absolute path); a desktop or systemd user session sets it, cron and ssh sessions may not: set it, or use another path`);
+  }
   return join(ctx.homeDir, ...fallback);
 }
 

@@ -110,7 +110,7 @@ export async function collectSecrets(profile: Profile, readers: SecretReaders): 
       checkEnvFromName(item.key, src, profile);
       const source = `${src.file}: ${item.key} (envFrom)`;
       out.delete(item.key);
-      out.set(item.key, { name: item.key, value: toEnvValue(item.value, `${item.key} (from ${src.file})`), source });
+      out.set(item.key, { name: item.key, value: toEnvValue(item.value, `${item.key} (from ${src.file})`, true), source });
     }
   }
   for (const { name, ref } of profile.env) {

@@ -53,7 +53,7 @@ export function decodeUtf8(bytes: Uint8Array, what: string): string {
  * prints them, timestamps as RFC 3339. A map, list or null is an error naming `what` (the variable
  * and where it comes from), never showing the value.
  */
-export function toEnvValue(node: Node, what: string): string {
+export function toEnvValue(node: Node, what: string, fromEnvFrom = false): string {
   switch (node.type) {
     case 'str':
     case 'int':
@@ -72,7 +72,9 @@ export function toEnvValue(node: Node, what: string): string {
     case 'map':
     case 'list':
       throw new WithSecretsError('value-not-scalar', `${what} is a ${node.type}, not a single value`, {
-        hint: 'point the reference at one of its leaves (e.g. `a.b.c`), or use envFrom for a flat document',
+        hint: fromEnvFrom
+          ? 'envFrom takes a flat document: every top-level key a single value; move the nested part to another file, or name its leaves in env'
+          : 'point the reference at one of its leaves (e.g. `a.b.c`), or use envFrom for a flat document',
       });
   }
 }

@@ -296,6 +296,19 @@ describe('list', () => {
     expect(r.stdout + r.stderr).not.toContain(CANARY);
   });
 
+  it("a profile's command: that cannot start names the config entry; arguments in it get their own hint", async () => {
+    const cfg = join(mkdtempSync(join(w.home, 'cmd-')), 'config.json');
+    writeFileSync(cfg, JSON.stringify({ version: 1, sopsFile: secretsFile, profiles: { withargs: { command: 'print-env.mjs --full-auto', env: {} }, gone: { command: '/nonexistent/tool', env: {} } } }));
+    const a = await runCli(['--config', cfg, 'withargs'], { env: w.env() });
+    expect(a.code).toBe(127);
+    expect(a.stderr).toContain(`print-env.mjs --full-auto: command not found (profiles.withargs.command in ${cfg})`);
+    expect(a.stderr).toContain('hint: command: names the program only (a path or a name on PATH); give its arguments after it when you run it');
+    const g = await runCli(['--config', cfg, 'gone'], { env: w.env() });
+    expect(g.code).toBe(127);
+    expect(g.stderr).toContain(`/nonexistent/tool: no such file (profiles.gone.command in ${cfg})`);
+    expect(g.stderr).toContain('hint: fix command: in the profile, or install the program');
+  });
+
   it('list refuses a key path that run and check refuse, with the line', async () => {
     const cfg = join(mkdtempSync(join(w.home, 'badkey-')), 'config.yaml');
     writeFileSync(cfg, `sopsFile: ${secretsFile}\nprofiles:\n  codex:\n    env:\n      OPENAI_API_KEY: '["openai"]['\n`);

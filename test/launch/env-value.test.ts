@@ -41,6 +41,9 @@ describe('toEnvValue', () => {
   it('refuses maps, lists and null, naming the variable and never the value', () => {
     const map = { type: 'map', items: [{ type: 'entry', key: 'k', value: { type: 'str', value: 'canary' } }] } as const;
     expect(() => toEnvValue(map, 'TOKEN (a.b in /s.yaml)')).toThrow(/^TOKEN \(a\.b in \/s\.yaml\) is a map, not a single value$/);
+    // From envFrom, the advice is about the document, not about envFrom.
+    expect(() => toEnvValue(map, 'K (from /d.yaml)', true)).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^envFrom takes a flat document/) }));
+    expect(() => toEnvValue(map, 'K (a in /s.yaml)')).toThrow(expect.objectContaining({ hint: expect.stringMatching(/or use envFrom for a flat document$/) }));
     expect(() => toEnvValue({ type: 'list', items: [] }, 'T')).toThrow(/T is a list/);
     expect(() => toEnvValue({ type: 'null' }, 'T')).toThrow(/T is null/);
   });
