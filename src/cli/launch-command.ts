@@ -6,6 +6,7 @@ import type { CliContext } from './context.js';
 import { EXIT, launchExitCodeFor } from './exit-codes.js';
 import { exitWith, type Outcome } from './outcome.js';
 import { formatError } from './report.js';
+import { splitShortOptions } from './route.js';
 
 /** Which form was used: `with-secrets CMD` (the profile's `command:` may replace CMD) or `run -- CMD` (CMD runs as given). */
 export type LaunchMode = 'launch' | 'run';
@@ -33,7 +34,8 @@ function usage(message: string): WithSecretsError {
  * Parses the options before CMD. In `run` mode the word `run` may appear once among them; `--`
  * ends the options. Everything after CMD belongs to the child.
  */
-export function parseLaunchArgs(argv: readonly string[], mode: LaunchMode): LaunchArgs {
+export function parseLaunchArgs(given: readonly string[], mode: LaunchMode): LaunchArgs {
+  let argv = given;
   const out: Omit<LaunchArgs, 'command' | 'args'> = { keepExisting: false, pristine: false, verbose: false, dryRun: false };
   let seenRun = mode === 'launch';
   let i = 0;
@@ -54,6 +56,12 @@ export function parseLaunchArgs(argv: readonly string[], mode: LaunchMode): Laun
         continue;
       }
       break;
+    }
+    const grouped = splitShortOptions(a);
+    if (grouped !== undefined) {
+      argv = [...argv.slice(0, i), ...grouped, ...argv.slice(i + 1)];
+      i--;
+      continue;
     }
     const eq = a.indexOf('=');
     const [flag, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];

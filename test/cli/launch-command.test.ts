@@ -18,6 +18,13 @@ describe('parseLaunchArgs', () => {
     });
     expect(parseLaunchArgs(['--config=/c.yaml', '--profile=p', '--dry-run', '--', '--odd-cmd', 'a'], 'launch')).toMatchObject({ config: '/c.yaml', profile: 'p', dryRun: true, command: '--odd-cmd', args: ['a'] });
   });
+  it('takes short options written together, as commander does for the other commands', () => {
+    expect(parseLaunchArgs(['-pcodex', '-vn', 'codex', '-vn'], 'launch')).toMatchObject({ profile: 'codex', verbose: true, dryRun: true, command: 'codex', args: ['-vn'] });
+    expect(parseLaunchArgs(['-vp', 'gh', '-cf.yaml', 'tool'], 'launch')).toMatchObject({ verbose: true, profile: 'gh', config: 'f.yaml', command: 'tool' });
+    expect(() => parseLaunchArgs(['-vx', 'tool'], 'launch')).toThrow(/unknown option -vx/);
+    expect(() => parseLaunchArgs(['-vp'], 'launch')).toThrow(/-p needs a value/);
+  });
+
   it('accepts options on either side of `run`, and CMD after --', () => {
     expect(parseLaunchArgs(['-c', 'f', 'run', '--pristine', '-p', 'p', '--', 'cmd', '-x'], 'run')).toMatchObject({ config: 'f', pristine: true, profile: 'p', command: 'cmd', args: ['-x'] });
     expect(parseLaunchArgs(['run', 'run'], 'run')).toMatchObject({ command: 'run', args: [] });

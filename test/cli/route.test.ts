@@ -13,11 +13,16 @@ describe('routeArgs', () => {
     // Launcher-only options without CMD: the launcher reports what is missing.
     [['--profile', 'gh'], { kind: 'launch', at: -1, mode: 'launch' }],
     [['--dry-run'], { kind: 'launch', at: -1, mode: 'launch' }],
+    // Short options written together, as commander takes them: a trailing -p or -c takes the next word.
+    [['-pgh', 'tool'], { kind: 'launch', at: 1, mode: 'launch' }],
+    [['-vp', 'list', 'tool'], { kind: 'launch', at: 2, mode: 'launch' }],
+    [['-vn', 'codex'], { kind: 'launch', at: 1, mode: 'launch' }],
+    [['-vn'], { kind: 'launch', at: -1, mode: 'launch' }],
   ])('%j is a launch', (args, route) => {
     expect(routeArgs(args)).toEqual(route);
   });
 
-  it.each([[[]], [['--help']], [['-V']], [['check']], [['-c', 'x', 'decrypt', 'f']], [['run']], [['run', '--help']], [['run', '-p', 'gh', '-h']], [['--help', 'codex']], [['--']], [['help', 'run']]])(
+  it.each([[[]], [['--help']], [['-V']], [['check']], [['-c', 'x', 'decrypt', 'f']], [['run']], [['run', '--help']], [['run', '-p', 'gh', '-h']], [['--help', 'codex']], [['--']], [['help', 'run']], [['-vc', 'x', 'check']]])(
     '%j goes to commander',
     (args) => {
       expect(routeArgs(args)).toEqual({ kind: 'program' });
