@@ -2,7 +2,7 @@
 import { WithSecretsError } from '../errors.js';
 import { aadOf, walkBranch, type CompiledRules } from './encryption-rules.js';
 import { createMacHasher } from './mac.js';
-import { encryptValue } from './value-codec.js';
+import { encryptValue, parseGoInt } from './value-codec.js';
 import type { MapNode } from './tree.js';
 
 /** Encrypted branches and the MAC of the plaintext (uppercase hex, not yet encrypted). */
@@ -31,6 +31,12 @@ export function encryptBranches(
       const encrypted = rules.shouldEncrypt(ctx.path, ctx.comments, ctx.isComment);
       hasher.add(leaf, encrypted);
       if (!encrypted) return leaf;
+      if (leaf.type === 'int' && parseGoInt(leaf.value) === undefined) {
+        // YAML reads 2^63 … 2^64-1 as an unsigned integer; sops cannot encrypt one (and could not read it back as an int).
+        throw new WithSecretsError('malformed', `the number at ${ctx.path.join('.')} is beyond a 64-bit signed integer, which sops cannot store as a number`, {
+          hint: 'quote it in the file to keep it as a string',
+        });
+      }
       const aad = aadOf(ctx.path);
       const text = encryptValue(leaf, key, aad, reuseIv?.(aad, leaf));
       if (leaf.type === 'comment') {

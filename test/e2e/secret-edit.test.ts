@@ -99,6 +99,17 @@ describe('secret edit', () => {
     expect(readdirSync(runtime)).toEqual([]);
   });
 
+  it('a number sops cannot store (an unsigned 64-bit one): exit 6 naming where, not the value; file unchanged and still readable', async () => {
+    const before = readFileSync(secrets);
+    const r = await ws(['secret', 'edit'], { EDITOR: editor('bigint.sh', `printf 'big: 18446744073709551615\\n' >> "$f"`) });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('the number at big is beyond a 64-bit signed integer, which sops cannot store as a number');
+    expect(r.stderr).toContain('hint: quote it in the file to keep it as a string');
+    expect(r.stderr).not.toContain('18446744073709551615');
+    expect(readFileSync(secrets).equals(before)).toBe(true);
+    expect((await valueOf('openai.api_key')).code).toBe(0);
+  });
+
   it('a dotenv edit that adds a sops_ key: exit 6 naming the reserved prefix, file unchanged', async () => {
     const dir = join(home, 'dotenv');
     mkdirSync(dir);
