@@ -85,16 +85,18 @@ function parseIni(text: string, source: string): IniSection[] {
     if (line[0] === '[') {
       const close = line.lastIndexOf(']');
       if (close === -1) throw malformed(source, { line: lineNo }, 'unclosed section header');
-      const name = line.slice(1, close).trim();
+      // ini.v1 keeps the name as written between the brackets: `[ sec ]` is " sec ", and its values are bound to that.
+      const name = line.slice(1, close);
       if (name === '') throw malformed(source, { line: lineNo }, 'empty section name');
       const after = line.slice(close + 1);
       const inline = after.search(/[#;]/);
       if (inline !== -1) comment += after.slice(inline).trim();
-      if (name === DEFAULT) {
-        // An explicit [DEFAULT] header continues the default section.
+      if (name === DEFAULT && sections.length === 1) {
+        // A [DEFAULT] header before any other section continues the default section.
         current = sections[0]!;
         if (current.comment === '') current.comment = comment.trim();
       } else {
+        // sops reads INI with AllowNonUniqueSections: a repeated header, [DEFAULT] too, starts a section of its own, in file order.
         current = { name, comment: comment.trim(), keys: [], line: lineNo };
         sections.push(current);
       }

@@ -129,6 +129,16 @@ describe('INI', () => {
     expect(r.metadata!.items.map((i) => (i.type === 'entry' ? i.key : '#'))).toEqual(['age', 'lastmodified', 'mac', 'unencrypted_suffix', 'version']);
   });
 
+  it('keeps section names as written and a later [DEFAULT] as a section of its own, in file order (ini.v1 with non-unique sections)', async () => {
+    const text = 'a = 1\n[ spaced ]\nb = 2\n[DEFAULT]\nc = 3\n';
+    const r = await loadStore('ini', text, 't.ini');
+    // The order is the MAC's order, and the names are part of each value's AAD (" spaced :b:").
+    expect(r.branches).toEqual([m(e('DEFAULT', m(e('a', s('1')))), e(' spaced ', m(e('b', s('2')))), e('DEFAULT', m(e('c', s('3')))))]);
+    expect(await emitStore('ini', r.branches, undefined)).toBe('a = 1\n\n[ spaced ]\nb = 2\n\n[DEFAULT]\nc = 3\n\n');
+    // A [DEFAULT] header before any other section is the default section itself.
+    expect((await loadStore('ini', '[DEFAULT]\na = 1\n[s]\nb = 2\n', 't.ini')).branches).toEqual([m(e('DEFAULT', m(e('a', s('1')))), e('s', m(e('b', s('2')))))]);
+  });
+
   it('reads the """ multi-line metadata of sops 3.13.0/3.13.1', async () => {
     const text = '[s]\nk = v\n\n[sops]\nage__list_0__map_enc = """-----BEGIN AGE ENCRYPTED FILE-----\nAAA\n-----END AGE ENCRYPTED FILE-----\n"""\nversion = 3.13.1\n';
     const r = await loadStore('ini', text, 't.ini');
