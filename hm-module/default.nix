@@ -85,7 +85,7 @@ let
         wrapper = lib.mkOption {
           type = lib.types.bool;
           default = false;
-          description = "Put a shim `bin/${name}` on PATH, ahead of the real program, that runs it through with-secrets, so scripts, editors and agents that never read shell aliases get the secrets too.";
+          description = "Put a shim `bin/${name}` on PATH, ahead of the real program, that runs it through with-secrets, so scripts, editors and agents that never read shell aliases get the secrets too. Needs `command`.";
         };
       };
     }
@@ -214,6 +214,11 @@ in
       ++ lib.mapAttrsToList (name: p: {
         assertion = p.command == null || lib.hasPrefix "/" p.command;
         message = "programs.with-secrets.profiles.${name}.command must be an absolute path such as `lib.getExe pkgs.${name}`; leave it unset to find `${name}` on PATH.";
+      }) cfg.profiles
+      # The shim takes bin/NAME ahead of the real program: in the same profile, the real one is then not linked at all.
+      ++ lib.mapAttrsToList (name: p: {
+        assertion = !p.wrapper || p.command != null;
+        message = "programs.with-secrets.profiles.${name}.wrapper needs `command` (such as `lib.getExe pkgs.${name}`): the shim takes bin/${name} ahead of the real program, which a search of PATH would then not find.";
       }) cfg.profiles
       ++ lib.imap0 (i: id: {
         assertion = lib.length (lib.filter (v: v != null) [ id.file id.command id.keyring ]) == 1;

@@ -142,6 +142,7 @@ describe.skipIf(!ready)('Home Manager module', () => {
         identities = [ { file = "/nix/store/0000-keys.txt"; } { file = "/ok"; keyring = "x"; } ];
         profiles.check.env.A = "a";
         profiles.rel = { command = "bin/tool"; env.A = "a"; };
+        profiles.shimonly = { wrapper = true; env.A = "a"; };
         settings.profiles.rel.identities = [ { file = "/nix/store/1111-other-keys.txt"; } ];
       };
     }`);
@@ -151,6 +152,7 @@ describe.skipIf(!ready)('Home Manager module', () => {
     expect(messages).toMatch(/identities\.1: set exactly one of `file`, `command`, `keyring`/);
     expect(messages).toMatch(/profiles\.check: .*subcommand/);
     expect(messages).toMatch(/profiles\.rel\.command must be an absolute path/);
+    expect(messages).toMatch(/profiles\.shimonly\.wrapper needs `command`/);
     expect(messages).toMatch(/settings\.profiles\.rel\.identities\.0\.file .*is inside the Nix store/);
     // The typed store path is reported once, not again through the settings it is rendered into.
     expect(messages.match(/0000-keys\.txt/g)).toHaveLength(1);
