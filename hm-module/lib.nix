@@ -59,6 +59,15 @@ let
   # A name usable as an alias in bash, zsh and fish, and as a file name in bin/.
   isProfileName = name: match "[A-Za-z0-9_][A-Za-z0-9_.+-]*" name != null && !(builtins.elem name subcommands);
 
+  # Words a shell parses itself: an alias or function of that name breaks bash, zsh or fish (src/shell/render-aliases.ts keeps the same list).
+  shellReservedWords = [
+    "if" "then" "else" "elif" "fi" "case" "esac" "for" "select" "while" "until" "do" "done" "in"
+    "function" "time" "coproc" "foreach" "end" "repeat" "nocorrect" "declare" "export" "float" "integer"
+    "local" "readonly" "typeset" "test" "command" "exec" "eval" "string" "set" "status" "read" "argparse"
+    "builtin" "not" "and" "or" "begin" "switch" "return" "break" "continue"
+  ];
+  isAliasName = name: isProfileName name && !(builtins.elem name shellReservedWords);
+
   # The program whose completion an alias keeps: the basename of `command`, else the profile name.
   completionCommandOf = name: p: if p.command or null == null then name else baseName p.command;
 
@@ -76,7 +85,7 @@ let
     else null;
 in
 rec {
-  inherit escapeShellArg shimMarker isProfileName subcommands completionCommandOf keyFileProblem;
+  inherit escapeShellArg shimMarker isProfileName isAliasName shellReservedWords subcommands completionCommandOf keyFileProblem;
 
   # The typed options rendered as the config (the `version: 1` schema of the launcher issue).
   # cfg: { sopsFile, ageKeyFile, identities, profiles.<name> = { command, env, envFrom, pristine, allowDangerous, … } }
@@ -128,7 +137,7 @@ rec {
   # the same text `with-secrets shell-init` prints after its completion snippet (src/shell/render-aliases.ts).
   aliasText = shell: profiles:
     let
-      names = filter (n: (profiles.${n}.alias or true) && isProfileName n) (attrNames profiles);
+      names = filter (n: (profiles.${n}.alias or true) && isAliasName n) (attrNames profiles);
       one = name:
         let
           target = completionCommandOf name profiles.${name};

@@ -14,9 +14,21 @@ export interface AliasProfile {
 /** Profile names that are safe as alias and function names in every shell, unquoted. */
 const ALIAS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 
+/**
+ * Words a shell parses itself, so an alias or function of that name breaks the shell's own syntax
+ * (bash and zsh expand an alias named `if`; fish refuses functions named `time` or `test`).
+ * Hm-module/lib.nix keeps the same list.
+ */
+export const SHELL_RESERVED_WORDS: ReadonlySet<string> = new Set([
+  'if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'in',
+  'function', 'time', 'coproc', 'foreach', 'end', 'repeat', 'nocorrect', 'declare', 'export', 'float', 'integer',
+  'local', 'readonly', 'typeset', 'test', 'command', 'exec', 'eval', 'string', 'set', 'status', 'read', 'argparse',
+  'builtin', 'not', 'and', 'or', 'begin', 'switch', 'return', 'break', 'continue',
+]);
+
 /** True when `name` can be an alias in bash, zsh and fish. */
 export function isAliasName(name: string): boolean {
-  return ALIAS_NAME.test(name);
+  return ALIAS_NAME.test(name) && !SHELL_RESERVED_WORDS.has(name);
 }
 
 /** The program whose completion an alias keeps: the basename of `command:`, else the profile name. */
@@ -28,7 +40,8 @@ export function completionCommandOf(profile: AliasProfile): string {
  * One alias per profile (unless `alias: false`) that runs `with-secrets NAME`, plus what keeps the
  * program's own completion for it: nothing when the alias is named like the program (bash and fish
  * complete by the typed name, zsh expands the alias and with-secrets' completion hands the words on),
- * else a delegation to the program's completion. Profiles whose name is no valid alias name are skipped.
+ * else a delegation to the program's completion. Profiles whose name is no valid alias name, or a word
+ * a shell reserves (see {@link SHELL_RESERVED_WORDS}), are skipped.
  */
 export function renderAliases(shell: Shell, profiles: readonly AliasProfile[]): string {
   const lines: string[] = [];

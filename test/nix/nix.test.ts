@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderAliases, type AliasProfile } from '../../src/shell/render-aliases.js';
+import { renderAliases, SHELL_RESERVED_WORDS, type AliasProfile } from '../../src/shell/render-aliases.js';
 import { REPO_ROOT } from '../helpers/built-cli.js';
 
 const hasNix = spawnSync('nix-instantiate', ['--version']).status === 0;
@@ -55,6 +55,10 @@ describe.skipIf(!hasNix)('nix files', () => {
     expect(evalNix('import ./test/nix/pure-tests.nix')).toEqual([]);
   });
 
+  it('keeps the same list of shell reserved words as the TypeScript rendering', () => {
+    expect(evalNix('(import ./hm-module/lib.nix).shellReservedWords')).toEqual([...SHELL_RESERVED_WORDS]);
+  });
+
   it('renders the same aliases as `with-secrets shell-init`', () => {
     const profiles: AliasProfile[] = [
       { name: 'codex' },
@@ -62,6 +66,10 @@ describe.skipIf(!hasNix)('nix files', () => {
       { name: 'gh', command: '/usr/bin/gh' },
       { name: 'quiet', alias: false },
       { name: 'bad name' },
+      // Words the shells parse themselves get no alias in either rendering.
+      { name: 'time' },
+      { name: 'if' },
+      { name: 'test' },
     ];
     const nixProfiles = `{ ${profiles
       .map((p) => `${JSON.stringify(p.name)} = { ${p.command ? `command = ${JSON.stringify(p.command)};` : ''} ${p.alias === false ? 'alias = false;' : ''} };`)

@@ -94,6 +94,7 @@ builtins.filter (x: x != null) [
     end
   '')
   (check "aliasText skips invalid names" (l.aliasText "bash" { "a b" = { }; check = { }; }) "")
+  (check "aliasText skips shell reserved words" (l.aliasText "fish" { time = { }; "if" = { }; test = { }; }) "")
 
   (ok "wrapper marker in first 512 bytes" (has (builtins.substring 0 512 wrapper) l.shimMarker))
   (check "wrapper text" wrapper ''
