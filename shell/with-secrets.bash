@@ -17,7 +17,12 @@ __with_secrets_complete() {
             return 0
             ;;
     esac
-    COMPREPLY=("${__with_secrets_reply[@]}")
+    # Quoted for the command line: a profile name with a quote or a `$(` must not become shell code.
+    local __with_secrets_word __with_secrets_quoted
+    for __with_secrets_word in "${__with_secrets_reply[@]}"; do
+        printf -v __with_secrets_quoted '%q' "$__with_secrets_word"
+        COMPREPLY+=("$__with_secrets_quoted")
+    done
 }
 
 # Completes COMP_WORDS[$1..] as the command line of the program $2, through that program's own completion

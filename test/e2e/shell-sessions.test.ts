@@ -43,6 +43,8 @@ beforeAll(async () => {
       profiles: {
         probe: { env: { PROBE_TOKEN: 'svc.token' } },
         'probe-work': { command: join(bin, 'probe'), env: { PROBE_TOKEN: 'svc.token' } },
+        // No alias (not a plain word), but completion offers it, quoted for the command line.
+        "it's": { command: join(bin, 'probe'), env: {} },
       },
     }),
   );
@@ -91,6 +93,7 @@ t with-secrets probe-work a
 t probe-work ''
 t probe --g
 t with-secrets run -- probe b
+t with-secrets it
 `, 'session.bash');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -98,7 +101,7 @@ t with-secrets run -- probe b
     expect(out).toContain(`probe got [${CANARY}] args [one two]`);
     expect(out).toContain(`probe got [${CANARY}] args [three]`);
     expect(out).toContain('parent still has [outer]');
-    expect(out).toMatch(/^\[with-secrets \] -> .*\bcheck\b.*\bshell-init\b.*\bcompletion\b.*\bprobe probe-work$/m);
+    expect(out).toMatch(/^\[with-secrets \] -> .*\bcheck\b.*\bshell-init\b.*\bcompletion\b.*\bprobe probe-work it\\'s$/m);
     expect(out).toContain('[with-secrets pro] -> probe probe-work\n');
     expect(out).toContain('[with-secrets shell-init ] -> bash zsh fish\n');
     expect(out).toMatch(/^\[with-secrets check --\] -> .*--json.*--no-decrypt/m);
@@ -107,6 +110,7 @@ t with-secrets run -- probe b
     expect(out).toContain('[probe-work ] -> alpha beta --gamma\n');
     expect(out).toContain('[probe --g] -> --gamma\n');
     expect(out).toContain('[with-secrets run -- probe b] -> beta\n');
+    expect(out).toContain("[with-secrets it] -> it\\'s\n");
   });
 });
 
