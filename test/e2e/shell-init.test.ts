@@ -48,6 +48,14 @@ describe('shell-init', () => {
     expect(r.stderr).toContain("unsupported shell 'csh'");
   });
 
+  it('completion reads the config a typed --config names, ~ included (the shell expands it only when the line runs)', async () => {
+    writeFileSync(join(home, 'other.json'), JSON.stringify({ version: 1, profiles: { onlyinother: { env: {} } } }));
+    for (const words of [['--config', '~/other.json', '-p', 'only'], ['--config=~/other.json', '-p', 'only'], ['-c', '~/other.json', 'only']]) {
+      const r = await runCli(['completion', '--complete', '--', ...words], { env: env() });
+      expect(r.stdout, words.join(' ')).toBe('onlyinother\n');
+    }
+  });
+
   it('completion --complete never fails: without a config it still offers the subcommands', async () => {
     const r = await runCli(['completion', '--complete', '--', 'sh'], { env: env() });
     expect(r).toMatchObject({ code: 0, stdout: 'shell-init\n' });

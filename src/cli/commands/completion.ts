@@ -5,12 +5,17 @@ import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
 
-/** The value of `-c/--config` among completed words, so completion reads the config the command line names. */
-function configFromWords(words: readonly string[]): string | undefined {
+/**
+ * The value of `-c/--config` among completed words, so completion reads the config the command line
+ * names. The words come as typed: a leading `~/` is the shell's to expand once the line runs, so it is
+ * expanded here with `home`.
+ */
+function configFromWords(words: readonly string[], home: string | undefined): string | undefined {
+  const tilde = (p: string): string => (home !== undefined && home !== '' && (p === '~' || p.startsWith('~/')) ? home + p.slice(1) : p);
   for (let i = 0; i < words.length - 1; i++) {
     const w = words[i]!;
-    if ((w === '-c' || w === '--config') && i + 1 < words.length - 1) return words[i + 1];
-    if (w.startsWith('--config=')) return w.slice('--config='.length);
+    if ((w === '-c' || w === '--config') && i + 1 < words.length - 1) return tilde(words[i + 1]!);
+    if (w.startsWith('--config=')) return tilde(w.slice('--config='.length));
   }
   return undefined;
 }
@@ -41,7 +46,7 @@ through that program's completion. Install it, for example:
         const all = cmd.args as string[];
         const { completeWords, describeCommand } = await import('../../shell/complete-words.js');
         const { loadAliasProfiles, programBasename } = await import('../../shell/load-profiles.js');
-        const profiles = await loadAliasProfiles({ configFlag: configFromWords(all) ?? program.opts<{ config?: string }>().config, env: ctx.env, cwd: ctx.cwd })
+        const profiles = await loadAliasProfiles({ configFlag: configFromWords(all, ctx.env['HOME']) ?? program.opts<{ config?: string }>().config, env: ctx.env, cwd: ctx.cwd })
           .then((ps) => ps.map((p) => ({ name: p.name, command: programBasename(p) })))
           .catch(() => []);
         const lines = completeWords(all.length === 0 ? [''] : all, describeCommand(program), profiles);
