@@ -6,14 +6,16 @@
 # answer may be a directive instead: `:files` (file names) or `:delegate N CMD` (the words from index N on
 # are the command CMD with its own arguments, completed by CMD's own completion).
 __with_secrets_complete() {
-    local -a __with_secrets_reply=()
-    mapfile -t __with_secrets_reply < <(command with-secrets completion --complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    local -a __with_secrets_reply=() __with_secrets_words=() __with_secrets_starts=()
+    __with_secrets_rejoin
+    mapfile -t __with_secrets_reply < <(command with-secrets completion --complete -- "${__with_secrets_words[@]:1}" 2>/dev/null)
     COMPREPLY=()
     case ${__with_secrets_reply[0]-} in
         :files) return 0 ;; # `complete -o default` falls back to file names, quoted by readline
         ':delegate '*)
             local __with_secrets_rest=${__with_secrets_reply[0]#:delegate }
-            __with_secrets_delegate "$((${__with_secrets_rest%% *} + 1))" "${__with_secrets_rest#* }"
+            # with-secrets counts rejoined words; the program's own completion gets bash's words from there on.
+            __with_secrets_delegate "${__with_secrets_starts[${__with_secrets_rest%% *} + 1]}" "${__with_secrets_rest#* }"
             return 0
             ;;
     esac
@@ -22,6 +24,25 @@ __with_secrets_complete() {
     for __with_secrets_word in "${__with_secrets_reply[@]}"; do
         printf -v __with_secrets_quoted '%q' "$__with_secrets_word"
         COMPREPLY+=("$__with_secrets_quoted")
+    done
+}
+
+# Rejoins the words bash split at COMP_WORDBREAKS (`=`, `:`) where the line has no space between them, so
+# `--profile=NAME` and `--config=~/c.yaml` reach with-secrets as one word: __with_secrets_words holds words
+# 0..COMP_CWORD so joined, __with_secrets_starts[j] the index in COMP_WORDS where joined word j starts.
+__with_secrets_rejoin() {
+    local __with_secrets_line=${COMP_LINE:0:COMP_POINT} __with_secrets_rest __with_secrets_gap
+    local -i __with_secrets_i __with_secrets_off=0
+    for ((__with_secrets_i = 0; __with_secrets_i <= COMP_CWORD; __with_secrets_i++)); do
+        __with_secrets_rest=${__with_secrets_line:__with_secrets_off}
+        __with_secrets_gap=${__with_secrets_rest%%[![:space:]]*}
+        if ((__with_secrets_i > 0 && ${#__with_secrets_gap} == 0)); then
+            __with_secrets_words[${#__with_secrets_words[@]} - 1]+=${COMP_WORDS[__with_secrets_i]}
+        else
+            __with_secrets_words+=("${COMP_WORDS[__with_secrets_i]}")
+            __with_secrets_starts+=("$__with_secrets_i")
+        fi
+        __with_secrets_off+=${#__with_secrets_gap}+${#COMP_WORDS[__with_secrets_i]}
     done
 }
 
@@ -65,6 +86,8 @@ __with_secrets_delegate() {
 __with_secrets_complete_alias() {
     local -a COMP_WORDS=(with-secrets "${COMP_WORDS[@]}")
     local COMP_CWORD=$((COMP_CWORD + 1))
+    local COMP_LINE="with-secrets $COMP_LINE"
+    local COMP_POINT=$((COMP_POINT + 13))
     __with_secrets_complete "$@"
 }
 

@@ -71,6 +71,14 @@ t() {
   "$f" "$1" "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
   echo "[$*] -> \${COMPREPLY[*]}"
 }
+# As readline splits a line at COMP_WORDBREAKS: the line as typed, then its words (= and : on their own).
+tl() {
+  COMP_LINE=$1; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); COMP_POINT=\${#COMP_LINE}; COMPREPLY=()
+  local spec f; spec=$(complete -p -- "$1") || { echo "[$COMP_LINE] no completion"; return; }
+  f=\${spec##* -F }; f=\${f%% *}
+  "$f" "$1" "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
+  echo "[$COMP_LINE] -> \${COMPREPLY[*]}"
+}
 `;
 
 describe.skipIf(!shells.bash)('bash', () => {
@@ -94,6 +102,8 @@ t probe-work ''
 t probe --g
 t with-secrets run -- probe b
 t with-secrets it
+tl 'with-secrets --profile=probe-work probe b' with-secrets --profile = probe-work probe b
+tl "with-secrets --config=$HOME/config.json -p probe-w" with-secrets --config = "$HOME/config.json" -p probe-w
 `, 'session.bash');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -111,6 +121,9 @@ t with-secrets it
     expect(out).toContain('[probe --g] -> --gamma\n');
     expect(out).toContain('[with-secrets run -- probe b] -> beta\n');
     expect(out).toContain("[with-secrets it] -> it\\'s\n");
+    // `--opt=value` split by readline at `=` still reaches with-secrets as one word.
+    expect(out).toContain('[with-secrets --profile=probe-work probe b] -> beta\n');
+    expect(out).toMatch(/\[with-secrets --config=.*config\.json -p probe-w\] -> probe-work\n/);
   });
 });
 
