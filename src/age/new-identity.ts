@@ -25,10 +25,11 @@ export async function generateNewIdentity(options: { postQuantum?: boolean; now?
  * Appends `text` to the key file `path`, creating it (mode 0600, missing directories 0700) when
  * absent. An existing file keeps its keys: sops and age read every key in the file, so appending
  * never locks anyone out. An existing file that fails the safety rules (others can write it, another
- * user owns it) is refused. The data is fsynced before returning; when it cannot all be written, the
- * file is put back as it was (removed, if this call created it).
+ * user owns it) is refused; one others can read is used, with a `warning` to show. The data is fsynced
+ * before returning; when it cannot all be written, the file is put back as it was (removed, if this
+ * call created it).
  */
-export async function appendToKeyFile(path: string, text: string, uid: number | undefined): Promise<'created' | 'appended'> {
+export async function appendToKeyFile(path: string, text: string, uid: number | undefined): Promise<{ readonly how: 'created' | 'appended'; readonly warning?: string }> {
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -48,13 +49,14 @@ export async function appendToKeyFile(path: string, text: string, uid: number | 
     }
   }
   let keptSize = 0;
+  let warning: string | undefined;
   let wrote = false;
   try {
     let prefix = '';
     if (!created) {
       const st = await fh.stat();
       if (!st.isFile()) throw new WithSecretsError('io', `${path}: not a regular file`);
-      checkKeyFileMode(path, st, uid);
+      warning = checkKeyFileMode(path, st, uid).warning;
       keptSize = st.size;
       if (st.size > 0) {
         const last = Buffer.alloc(1);
@@ -87,7 +89,8 @@ export async function appendToKeyFile(path: string, text: string, uid: number | 
   } finally {
     await fh.close();
   }
-  return created ? 'created' : 'appended';
+  const how = created ? 'created' : 'appended';
+  return warning === undefined ? { how } : { how, warning };
 }
 
 /** Undoes a failed append: back to the size it had, or removed when this call created it. True when that worked. */

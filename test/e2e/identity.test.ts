@@ -81,6 +81,17 @@ describe('identity generate', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it('appending a new key to a key file others can read says so', async () => {
+    const f = join(home, 'readable.txt');
+    const { secret } = ageKeygen();
+    writeFileSync(f, `${secret}\n`);
+    chmodSync(f, 0o644);
+    const r = await runCli(['identity', 'generate', '--file', f], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`with-secrets: warning: ${f}: readable by group; fix with: chmod 600 '${f}'`);
+    noKeyMaterial(r, secret);
+  });
+
   it('--keyring and --file together are a usage error', async () => {
     const r = await runCli(['identity', 'generate', '--file', 'x', '--keyring', 'y'], { env: env() });
     expect(r.code).toBe(2);

@@ -50,6 +50,25 @@ describe('checkPathSafety', () => {
     expect(await refused(dirWith('theirs', 0o755, { uid: 4242, gid: 4242 }))).toMatch(/belongs to another user \(uid 4242\)/);
   });
 
+  it('accepts a group-writable directory of the owner\'s private group only while nobody else is in that group', async () => {
+    const f = dirWith('upg', 0o775, { uid, gid: uid });
+    const accounts = (passwd: string, group: string) => {
+      const d = mkdtempSync(join(root, 'accounts-'));
+      writeFileSync(join(d, 'passwd'), passwd);
+      writeFileSync(join(d, 'group'), group);
+      return { passwd: join(d, 'passwd'), group: join(d, 'group') };
+    };
+    const me = `me:x:${uid}:${uid}::/home/me:/bin/sh\n`;
+    await checkPathSafety(f, uid, accounts(me, `me:x:${uid}:\n`));
+    await checkPathSafety(f, uid, accounts(me, `me:x:${uid}:me\n`));
+    for (const [passwd, group] of [
+      [me, `me:x:${uid}:me,bob\n`],
+      [`${me}bob:x:4242:${uid}::/home/bob:/bin/sh\n`, `me:x:${uid}:\n`],
+    ] as const) {
+      await expect(checkPathSafety(f, uid, accounts(passwd, group))).rejects.toThrow(/is writable by its group \(mode 775\)/);
+    }
+  });
+
   it('refuses an entry another user made in a sticky shared directory', async () => {
     const sticky = join(root, 'sticky2');
     mkdirSync(sticky);
@@ -66,6 +85,26 @@ describe('checkPathSafety', () => {
     symlinkSync(join(root, 'world2'), join(safe, 'link'));
     expect(await refused(join(safe, 'link', 'f'))).toContain(join(root, 'world2'));
     expect(target).toBeTruthy();
+  });
+
+  it('refuses a path whose links resolve past PATH_MAX (realpath fails while open would still follow them)', async () => {
+    const base = join(root, 'deep');
+    mkdirSync(base);
+    const level = (c: string, n: number): string => Array.from({ length: n }, (_, i) => `${c}${i}`.padEnd(200, c)).join('/');
+    mkdirSync(join(base, level('a', 10)), { recursive: true });
+    symlinkSync(level('a', 10), join(base, 's0'));
+    mkdirSync(join(base, 's0', level('b', 11)), { recursive: true });
+    symlinkSync(level('b', 11), join(base, 's0', 's1'));
+    const file = join(base, 's0', 's1', 'secrets.yaml');
+    try {
+      writeFileSync(file, 'x', { mode: 0o600 });
+      expect(readFileSync(file, 'utf8')).toBe('x');
+      expect(await refused(file)).toMatch(/its symbolic links cannot be followed to check them \(ENAMETOOLONG\)/);
+    } finally {
+      // The deepest part only through the link: its full path is too long to remove.
+      rmSync(join(base, 's0', level('b', 1)), { recursive: true, force: true });
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 

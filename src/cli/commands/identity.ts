@@ -74,8 +74,9 @@ export const registerIdentity: RegisterCommand = (program, state) => {
       } else {
         const { defaultKeyFilePath } = await import('../../age/sources.js');
         const path = flags.file !== undefined ? resolve(ctx.cwd, flags.file) : defaultKeyFilePath(ctx.env, homeOf(ctx), process.platform);
-        const how = await appendToKeyFile(path, id.text, uidOf());
+        const { how, warning } = await appendToKeyFile(path, id.text, uidOf());
         ctx.stderr.write(`with-secrets: ${how === 'created' ? 'wrote' : 'appended'} a new identity to ${path}\n`);
+        if (warning !== undefined) ctx.stderr.write(`with-secrets: warning: ${warning}\n`);
       }
       ctx.stdout.write(`${id.recipient}\n`);
       state.outcome = exitWith(EXIT.ok);
