@@ -1,5 +1,5 @@
 // End to end: identities and tokens in a real OS keyring (gnome-keyring on a private bus) through the built CLI.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,32 @@ describe.skipIf(!available)('keyring e2e: unlocked', () => {
       expect(retry.code, retry.stderr).toBe(0);
       expect((await runCli(['identity', 'rm', name], { env: s.env })).code).toBe(0);
     }
+  });
+
+  it('an index write that fails after the keyring took the key takes the key back out (a full disk; here a file-size limit)', () => {
+    // Five keys make an index entry far larger than the lock file, so only the index write hits the limit.
+    const keys = Array.from({ length: 5 }, () => ageKeygen().secret);
+    const file = join(mkdtempSync(join(s.env['HOME']!, 'five-')), 'keys.txt');
+    writeFileSync(file, keys.join('\n') + '\n', { mode: 0o600 });
+    const r = spawnSync('prlimit', ['--fsize=300', NODE, CLI, 'identity', 'import', '--name', 'toolarge', file], { env: s.env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(9);
+    expect(r.stderr).toContain('cannot write the identity index (EFBIG)');
+    expect(r.stderr).not.toContain('unlisted');
+    expect(execFileSync(NODE, [CLI, 'identity', 'list'], { env: s.env, encoding: 'utf8' })).not.toContain('toolarge');
+    const again = spawnSync(NODE, [CLI, 'identity', 'import', '--name', 'toolarge', file], { env: s.env, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(spawnSync(NODE, [CLI, 'identity', 'rm', 'toolarge'], { env: s.env }).status).toBe(0);
+  });
+
+  it('concurrent identity stores wait for each other: every one is listed', async () => {
+    const names = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+    const runs = await Promise.all(names.map((n) => runCli(['identity', 'generate', '--keyring', n], { env: s.env })));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const list = (await runCli(['identity', 'list'], { env: s.env })).stdout;
+    for (const n of names) expect(list).toMatch(new RegExp(`^${n}\\t`, 'm'));
+    const same = await Promise.all([1, 2, 3].map(() => runCli(['identity', 'generate', '--keyring', 'twice'], { env: s.env })));
+    expect(same.map((r) => r.code).sort()).toEqual([0, 9, 9]);
+    for (const n of [...names, 'twice']) expect((await runCli(['identity', 'rm', n], { env: s.env })).code).toBe(0);
   });
 
   it('identity generate --keyring, list, doctor opens a file with {keyring: NAME}, rm', async () => {
@@ -116,6 +142,19 @@ describe.skipIf(!available)('keyring e2e: unlocked', () => {
     expect(gone.stderr).toContain('no such item in the OS keyring (service with-secrets, account openai)');
     const help = await runCli(['keyring', '--help'], { env: s.env });
     expect(help.stdout).not.toMatch(/\bget\b/);
+  });
+
+  it('keyring set refuses what no environment variable can carry (NUL, bytes that are not UTF-8), storing nothing; prints a pasteable reference', async () => {
+    for (const [what, input] of [['NUL', Buffer.from('abc\0def')], ['UTF-8', Buffer.from([0x61, 0x62, 0xff, 0x63])]] as const) {
+      const r = spawnSync(NODE, [CLI, 'keyring', 'set', 'unfit'], { env: s.env, input, encoding: 'utf8' });
+      expect(r.status, what).toBe(2);
+      expect(r.stderr, what).toContain(what === 'NUL' ? 'contains a NUL byte' : 'is not UTF-8 text');
+      expect(spawnSync('secret-tool', ['lookup', 'service', 'with-secrets', 'account', 'unfit'], { env: s.env }).status, what).not.toBe(0);
+    }
+    const at = await runCli(['keyring', 'set', '@work'], { env: s.env, input: 'v' });
+    expect(at.code, at.stderr).toBe(0);
+    expect(at.stderr).toContain('(use it as {keyring: "@work"})');
+    expect((await runCli(['keyring', 'rm', '@work'], { env: s.env })).code).toBe(0);
   });
 
   it('keyring set on a terminal prompts without echo', async () => {

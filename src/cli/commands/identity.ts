@@ -70,7 +70,8 @@ export const registerIdentity: RegisterCommand = (program, state) => {
         const { storeKeyringIdentity } = await import('../../keyring/identity-store.js');
         await storeKeyringIdentity(flags.keyring, id.text, [id.recipient], { env: ctx.env, homeDir: homeOf(ctx) });
         ctx.stderr.write(`with-secrets: stored a new identity in the OS keyring as ${flags.keyring} (service with-secrets-identity)\n`);
-        ctx.stderr.write(`with-secrets: use it with  identities: [{keyring: ${flags.keyring}}]  in your config\n`);
+        const { yamlScalar } = await import('./keyring.js');
+        ctx.stderr.write(`with-secrets: use it with  identities: [{keyring: ${yamlScalar(flags.keyring)}}]  in your config\n`);
       } else {
         const { defaultKeyFilePath } = await import('../../age/sources.js');
         const path = flags.file !== undefined ? resolve(ctx.cwd, flags.file) : defaultKeyFilePath(ctx.env, homeOf(ctx), process.platform);
