@@ -48,8 +48,9 @@ function resolveKeytar(): string {
 async function call(req: Request, label: string, options: KeyringOptions): Promise<string | boolean | null> {
   const path = resolveKeytar();
   const timeoutMs = options.timeoutMs ?? KEYRING_TIMEOUT_MS;
+  // The worker needs the session (D-Bus, display, HOME), not with-secrets' own key sources.
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(options.env)) if (v !== undefined && !k.startsWith('SOPS_AGE_')) env[k] = v;
   const reply = await new Promise<Reply | 'timeout' | 'crash'>((resolve) => {
     const child = spawn(options.nodePath ?? process.execPath, ['-e', WORKER_SOURCE, path], { stdio: ['pipe', 'pipe', 'ignore'], env });
     let out = '';
@@ -128,8 +129,9 @@ function locked(label: string, cause?: unknown): WithSecretsError {
  */
 export function isDefaultCollectionLocked(options: KeyringOptions, budgetMs = 1500): Promise<boolean | undefined> {
   if (process.platform !== 'linux') return Promise.resolve(undefined);
+  // The worker needs the session (D-Bus, display, HOME), not with-secrets' own key sources.
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(options.env)) if (v !== undefined && !k.startsWith('SOPS_AGE_')) env[k] = v;
   return new Promise((resolve) => {
     const child = spawn(
       'dbus-send',

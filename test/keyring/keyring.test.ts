@@ -1,5 +1,5 @@
 // The OS keyring against a real Secret Service (gnome-keyring on a private bus) in every state it can be in.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { identityIndexPath, readIdentityIndex, readKeyringIdentity, removeKeyrin
 import { createIdentityProvider } from '../../src/age/sources.js';
 import { isDescribedIdentity } from '../../src/age/age-key-identity.js';
 import { WithSecretsError } from '../../src/errors.js';
+import { CLI } from '../helpers/built-cli.js';
 import { canRunKeyringSession, startKeyringSession, type KeyringMode, type KeyringSession } from '../helpers/keyring-session.js';
 
 const available = canRunKeyringSession();
@@ -117,6 +118,30 @@ describe.skipIf(!available)('keyring: unlocked', () => {
       s.thaw();
     }
     expect(await readKeyringSecret('frozen', { env: s.env })).toBe(CANARY);
+  });
+
+  it('a worker whose with-secrets is killed goes too, without finishing the call later, and never sees SOPS_AGE_* variables', async () => {
+    await setKeyringSecret('orphan', 'before', { env: s.env });
+    const bus = s.env['DBUS_SESSION_BUS_ADDRESS']!;
+    s.freeze();
+    try {
+      const cli = spawn(process.execPath, [CLI, 'keyring', 'set', 'orphan'], { env: { ...s.env, SOPS_AGE_KEY: 'AGE-SECRET-KEY-1CANARYNOTAKEY' }, stdio: ['pipe', 'ignore', 'ignore'] });
+      cli.stdin.end('after\n');
+      const deadline = Date.now() + 5000;
+      while (workersOn(bus).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const [worker] = workersOn(bus);
+      expect(worker).toBeDefined();
+      expect(readFileSync(`/proc/${worker}/environ`, 'latin1')).not.toContain('SOPS_AGE_KEY');
+      // Only with-secrets itself, as `kill PID` would: not its process group.
+      cli.kill('SIGTERM');
+      const gone = Date.now() + 2000;
+      while (workersOn(bus).length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+      expect(workersOn(bus)).toEqual([]);
+    } finally {
+      s.thaw();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await readKeyringSecret('orphan', { env: s.env })).toBe('before');
   });
 });
 
