@@ -148,7 +148,15 @@ function parseGroup(m: MapNode, where: string, bad: (where: string, what: string
         age.push({ recipient, enc });
       });
   }
-  const others = m.items.filter((e): e is Entry => e.type === 'entry' && (OTHER_KEY_TYPES as readonly string[]).includes(e.key));
+  // sops 3.7-3.9 write `kms: null` (JSON, binary) and older ones `kms: []` for a type without keys: both mean none
+  // (stores.go reads them as empty slices), so neither counts as a key of that type, nor is written back.
+  const others = m.items.filter(
+    (e): e is Entry =>
+      e.type === 'entry' &&
+      (OTHER_KEY_TYPES as readonly string[]).includes(e.key) &&
+      e.value.type !== 'null' &&
+      !(e.value.type === 'list' && e.value.items.every((i) => i.type === 'comment')),
+  );
   return { age, others };
 }
 
