@@ -1,5 +1,6 @@
 // The secret operations behind `secret set|rm|list` and `recipients`/`rotate`, each one safe write of a sops file.
 import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { WithSecretsError, errnoCode } from '../errors.js';
 import { findSopsConfig, loadCreationRule, type CreationRule } from './creation-rules.js';
 import { RULE_KEYS, compileRules, walkBranch, type EncryptionRules } from './encryption-rules.js';
@@ -17,6 +18,11 @@ export interface CreateOptions {
   readonly cwd: string;
   /** `SOPS_CONFIG`: an explicit `.sops.yaml`. */
   readonly sopsConfig?: string;
+  /**
+   * An existing sops file (the config's main one) whose recipients a new file takes when no
+   * `.sops.yaml` rule matches it: a second secrets file is then encrypted to the same keys.
+   */
+  readonly recipientsFrom?: string;
 }
 
 /** The outcome of {@link setSecret}. */
@@ -81,12 +87,18 @@ async function fileExists(path: string): Promise<boolean> {
 export async function creationRuleFor(file: string, create: CreateOptions): Promise<{ rule: CreationRule; warnings: readonly string[] }> {
   const found = await findSopsConfig(file, create.cwd, create.sopsConfig);
   const rule = found.path === undefined ? undefined : await loadCreationRule(found.path, file, create.cwd);
-  if (rule === undefined) {
-    throw new WithSecretsError('io', `${file} does not exist, and no .sops.yaml creation rule says whom to encrypt it for`, {
-      hint: 'run `with-secrets init` first, or add a .sops.yaml with creation_rules (age: age1…) next to the file',
-    });
+  if (rule !== undefined) return { rule, warnings: found.warnings };
+  const from = create.recipientsFrom;
+  if (from !== undefined && resolvePath(from) !== resolvePath(file) && (await fileExists(from))) {
+    const { metadata } = await readStructure(from);
+    if (metadata.keyGroups.every((g) => g.others.length === 0)) {
+      const same: CreationRule = { configPath: from, index: 0, keyGroups: recipientGroupsOf(metadata), shamirThreshold: metadata.shamirThreshold, encryptionRules: {}, macOnlyEncrypted: false };
+      return { rule: same, warnings: [...found.warnings, `no .sops.yaml creation rule matches ${file}: encrypted to the recipients of ${from}`] };
+    }
   }
-  return { rule, warnings: found.warnings };
+  throw new WithSecretsError('usage', `${file} does not exist, and no .sops.yaml creation rule says whom to encrypt it for`, {
+    hint: 'add a .sops.yaml with creation_rules (age: age1…) next to the file, or run `with-secrets init` first to make your main secrets file, whose recipients new files then take',
+  });
 }
 
 /**

@@ -118,6 +118,22 @@ describe('secret set', () => {
     expect(readdirSync(home).filter((n) => n.startsWith('fresh-multi'))).toEqual([]);
   });
 
+  it('a second file with no .sops.yaml rule takes the main secrets file\'s recipients, and says so', async () => {
+    const f = join(home, 'second', 'github.yaml');
+    mkdirSync(join(home, 'second'));
+    const r = await ws(['secret', 'set', 'token', '--file', f], `${CANARY_2}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: no .sops.yaml creation rule matches ${f}: encrypted to the recipients of ${secrets}`);
+    expect(await valueOf('token', f)).toBe(CANARY_2);
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))![1]!;
+    expect(readFileSync(f, 'utf8')).toContain(recipient);
+    // Without a main secrets file there is nothing to take them from: a usage error saying what to do.
+    const lone = await ws(['secret', 'set', 'token', '--file', join(home, 'second', 'other.yaml')], 'v', { XDG_CONFIG_HOME: join(home, 'empty-config') });
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toContain('no .sops.yaml creation rule says whom to encrypt it for');
+    expect(lone.stderr).toContain('hint: add a .sops.yaml');
+  });
+
   it('writers racing to create the same new file wait for each other: every value lands', async () => {
     const dir = join(home, 'raced');
     mkdirSync(dir);

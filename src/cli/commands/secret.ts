@@ -12,6 +12,7 @@ import {
   note,
   prepareFileCommand,
   readSecretValue,
+  secretsFileOf,
 } from './write-common.js';
 
 interface SecretFlags extends FileFlags {
@@ -39,7 +40,7 @@ export const registerSecret: RegisterCommand = (program, state) => {
         'Set NAME to a value read from stdin (one trailing newline dropped; empty is an error), or typed at a hidden ' +
           'prompt when stdin is a terminal; never from the command line. NAME is dotted (openai.api_key) or sops syntax ' +
           '(\'["a"]["b"]\'). A new value is a string; an existing value keeps its type. A missing file is created by the ' +
-          '.sops.yaml creation rule that matches it. A name the file\'s partial-encryption rule would leave in plain text is ' +
+          '.sops.yaml creation rule that matches it, else encrypted to the recipients of the main secrets file. A name the file\'s partial-encryption rule would leave in plain text is ' +
           'refused. Writers wait for each other (up to $WITH_SECRETS_LOCK_TIMEOUT seconds, default 30).',
       )
       .argument('<name>', 'the key path')
@@ -58,7 +59,12 @@ export const registerSecret: RegisterCommand = (program, state) => {
       ...(await indentFor(ctx, file, format)),
       identities: await identitiesFor(ctx, config, verbose),
       lockTimeoutMs: lockTimeoutMsOf(ctx),
-      create: { cwd: ctx.cwd, ...(sopsConfig === undefined || sopsConfig === '' ? {} : { sopsConfig }) },
+      create: {
+        cwd: ctx.cwd,
+        ...(sopsConfig === undefined || sopsConfig === '' ? {} : { sopsConfig }),
+        // Without a matching .sops.yaml rule, a new file takes the main secrets file's recipients.
+        recipientsFrom: secretsFileOf(ctx, undefined, config),
+      },
       allowUnencrypted: Boolean(flags.allowUnencrypted),
       ...documentOf(flags),
     });
