@@ -77,14 +77,19 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Checks that every file the profile reads exists and is a regular file. */
 function checkFiles(profile: Profile): CheckResult[] {
-  const files = new Set<string>();
+  const files = new Map<string, string | undefined>();
   for (const b of profile.env) {
     const f = refFile(b.ref);
-    if (f !== undefined) files.add(f);
+    if (f !== undefined && b.ref.kind !== 'keyring') files.set(f, b.ref.unavailable);
   }
-  for (const s of profile.envFrom) files.add(s.file);
+  for (const s of profile.envFrom) files.set(s.file, s.unavailable);
   const out: CheckResult[] = [];
-  for (const file of files) {
+  for (const [file, unavailable] of files) {
+    if (unavailable !== undefined) {
+      // A path this environment cannot expand ($XDG_RUNTIME_DIR unset): say why, not "not found".
+      out.push(fail(profile.name, `file ${file}`, new WithSecretsError('config-invalid', unavailable)));
+      continue;
+    }
     try {
       if (!statSync(file).isFile()) throw new WithSecretsError('io', `${file} is not a regular file`);
       out.push({ profile: profile.name, check: `file ${file}`, status: 'ok' });

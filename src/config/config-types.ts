@@ -3,14 +3,16 @@ import type { IdentitySpec } from '../age/provider.js';
 import type { StoreFormat } from '../sops/tree.js';
 
 /**
- * Where one secret comes from. Paths are already expanded and absolute.
+ * Where one secret comes from. Paths are already expanded and absolute, except when `unavailable`
+ * says why this environment cannot expand one (then `file` is the path as written, and using the
+ * reference fails with that message: the other profiles still work).
  * `sops`: a key path in a SOPS document; `age`: the whole plaintext of an age-encrypted file;
  * `file`: a plaintext file something else decrypted; `keyring`: a token in the OS keyring.
  */
 export type SecretRef =
-  | { readonly kind: 'sops'; readonly file: string; readonly key: string; readonly format?: StoreFormat }
-  | { readonly kind: 'age'; readonly file: string }
-  | { readonly kind: 'file'; readonly file: string }
+  | { readonly kind: 'sops'; readonly file: string; readonly key: string; readonly format?: StoreFormat; readonly unavailable?: string }
+  | { readonly kind: 'age'; readonly file: string; readonly unavailable?: string }
+  | { readonly kind: 'file'; readonly file: string; readonly unavailable?: string }
   | { readonly kind: 'keyring'; readonly name: string };
 
 /** One `env:` entry: the variable and its reference. */
@@ -23,6 +25,8 @@ export interface EnvBinding {
 export interface EnvFromSource {
   readonly file: string;
   readonly format?: StoreFormat;
+  /** As in {@link SecretRef}: why this environment cannot expand `file`. */
+  readonly unavailable?: string;
 }
 
 /** A validated profile. */

@@ -18,9 +18,19 @@ const XDG_DEFAULTS: Readonly<Record<string, readonly string[] | undefined>> = {
   XDG_RUNTIME_DIR: undefined,
 };
 
-/** A path could not be expanded; `message` says why (no value is ever involved, only names). */
+/**
+ * A path could not be expanded; `message` says why (no value is ever involved, only names).
+ * `unset` when it names a variable this environment lacks ($XDG_RUNTIME_DIR outside a user session):
+ * the config is fine, only this environment cannot use that path.
+ */
 export class ExpandError extends Error {
   override readonly name = 'ExpandError';
+  constructor(
+    message: string,
+    readonly unset = false,
+  ) {
+    super(message);
+  }
 }
 
 /** The value of `$NAME` for expansion: HOME, or an XDG base directory with its spec default. */
@@ -34,7 +44,7 @@ function variableValue(name: string, ctx: ExpandContext): string {
   if (value !== undefined && value !== '' && isAbsolute(value)) return value;
   const fallback = XDG_DEFAULTS[name];
   if (fallback === undefined) {
-    throw new ExpandError(`$${name} is not set (or not an absolute path); a desktop or systemd user session sets it, cron and ssh sessions may not: set it, or use another path`);
+    throw new ExpandError(`$${name} is not set (or not an absolute path); a desktop or systemd user session sets it, cron and ssh sessions may not: set it, or use another path`, true);
   }
   return join(ctx.homeDir, ...fallback);
 }

@@ -103,7 +103,20 @@ function expandAt(raw: unknown, path: ConfigPath, ctx: ExpandContext): string {
     done.set(s, expanded);
     return expanded;
   } catch (e) {
-    if (e instanceof ExpandError) throw new ConfigIssue(path, e.message);
+    if (e instanceof ExpandError) throw Object.assign(new ConfigIssue(path, e.message), { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * A reference's path, expanded, or the path as written with why this environment cannot expand it
+ * (an unset $XDG_RUNTIME_DIR): that is the reference's problem when it is used, not the config's.
+ */
+function expandRefAt(raw: unknown, path: ConfigPath, ctx: ExpandContext): { file: string; unavailable?: string } {
+  try {
+    return { file: expandAt(raw, path, ctx) };
+  } catch (e) {
+    if (e instanceof ConfigIssue && e.cause instanceof ExpandError && e.cause.unset) return { file: raw as string, unavailable: `${formatConfigPath(path)}: ${e.message}` };
     throw e;
   }
 }
@@ -156,17 +169,17 @@ function parseRef(v: unknown, path: ConfigPath, defaultSops: string | undefined,
     const keyAt = path.concat('key');
     const key = expectString(o['key'], keyAt, 'a key path');
     checkKey(key, keyAt, opts);
-    const file = 'sops' in o ? expandAt(o['sops'], path.concat('sops'), opts) : defaultSops;
-    if (file === undefined) throw new ConfigIssue(path, 'has a key but no sops file, and there is no top-level sopsFile', 'value', 'add `sops: FILE`');
-    return o['format'] === undefined ? { kind: 'sops', file, key } : { kind: 'sops', file, key, format: parseFormat(o['format'], path.concat('format')) };
+    const where = 'sops' in o ? expandRefAt(o['sops'], path.concat('sops'), opts) : defaultSops === undefined ? undefined : { file: defaultSops };
+    if (where === undefined) throw new ConfigIssue(path, 'has a key but no sops file, and there is no top-level sopsFile', 'value', 'add `sops: FILE`');
+    return o['format'] === undefined ? { kind: 'sops', ...where, key } : { kind: 'sops', ...where, key, format: parseFormat(o['format'], path.concat('format')) };
   }
   if ('age' in o) {
     rejectUnknownKeys(o, ['age'], path);
-    return { kind: 'age', file: expandAt(o['age'], path.concat('age'), opts) };
+    return { kind: 'age', ...expandRefAt(o['age'], path.concat('age'), opts) };
   }
   if ('file' in o) {
     rejectUnknownKeys(o, ['file'], path);
-    return { kind: 'file', file: expandAt(o['file'], path.concat('file'), opts) };
+    return { kind: 'file', ...expandRefAt(o['file'], path.concat('file'), opts) };
   }
   if ('keyring' in o) {
     rejectUnknownKeys(o, ['keyring'], path);
@@ -226,13 +239,13 @@ function parseProfile(name: string, v: unknown, top: { sopsFile?: string }, opts
     expectList(o['envFrom'], path.concat('envFrom')).forEach((item, i) => {
       const at = path.concat('envFrom', i);
       if (typeof item === 'string') {
-        envFrom.push({ file: expandAt(item, at, opts) });
+        envFrom.push(expandRefAt(item, at, opts));
         return;
       }
       const src = expectObject(item, at, 'a path, or a map {sops: FILE, format: …}');
       rejectUnknownKeys(src, ['sops', 'format'], at);
-      const file = expandAt(src['sops'], at.concat('sops'), opts);
-      envFrom.push(src['format'] === undefined ? { file } : { file, format: parseFormat(src['format'], at.concat('format')) });
+      const where = expandRefAt(src['sops'], at.concat('sops'), opts);
+      envFrom.push(src['format'] === undefined ? where : { ...where, format: parseFormat(src['format'], at.concat('format')) });
     });
   }
   let command: string | undefined;

@@ -75,11 +75,17 @@ function checkEnvFromName(name: string, src: EnvFromSource, profile: Profile): v
   }
 }
 
+/** Fails with the config's message for a path this environment could not expand (see SecretRef.unavailable). */
+async function usable(unavailable: string | undefined): Promise<void> {
+  if (unavailable !== undefined) throw new WithSecretsError('config-invalid', unavailable);
+}
+
 /**
  * Decrypts everything the profile names and returns the variables in order: `envFrom` documents
  * first (a later document wins over an earlier one), then `env`, which wins over `envFrom`.
  * Nothing but the named values leaves this function.
  */
+
 export async function collectSecrets(profile: Profile, readers: SecretReaders): Promise<SecretValue[]> {
   const sops = once<readonly MapNode[]>();
   const bytes = once<Uint8Array>();
@@ -101,9 +107,11 @@ export async function collectSecrets(profile: Profile, readers: SecretReaders): 
 
   const out = new Map<string, SecretValue>();
   for (const src of profile.envFrom) {
-    const branches = await openSops(src.file, src.format).catch((e: unknown) => {
-      throw inContext(e, `envFrom of profile ${profile.name}`);
-    });
+    const branches = await usable(src.unavailable)
+      .then(() => openSops(src.file, src.format))
+      .catch((e: unknown) => {
+        throw inContext(e, `envFrom of profile ${profile.name}`);
+      });
     // As sops exec-env: the top-level keys of the first document.
     for (const item of branches[0]?.items ?? []) {
       if (item.type !== 'entry') continue;
@@ -117,6 +125,7 @@ export async function collectSecrets(profile: Profile, readers: SecretReaders): 
     const what = `${name} in profile ${profile.name}`;
     let value: string;
     try {
+      if (ref.kind !== 'keyring') await usable(ref.unavailable);
       switch (ref.kind) {
         case 'sops': {
           const branches = await openSops(ref.file, ref.format);

@@ -309,6 +309,22 @@ describe('list', () => {
     expect(g.stderr).toContain('hint: fix command: in the profile, or install the program');
   });
 
+  it('a path this environment cannot expand ($XDG_RUNTIME_DIR unset) fails only the profile that uses it', async () => {
+    const cfg = join(mkdtempSync(join(w.home, 'runtime-')), 'config.json');
+    writeFileSync(cfg, JSON.stringify({ version: 1, sopsFile: secretsFile, profiles: { db: { env: { DB: { file: '$XDG_RUNTIME_DIR/secrets/db' } } }, gh: { env: { GITHUB_TOKEN: 'github.token' } } } }));
+    const env = w.env(); // no XDG_RUNTIME_DIR
+    const gh = await runCli(['--config', cfg, 'run', '-p', 'gh', '--', 'sh', '-c', 'test -n "$GITHUB_TOKEN"'], { env });
+    expect(gh.code, gh.stderr).toBe(0);
+    expect((await runCli(['--config', cfg, 'list'], { env })).code).toBe(0);
+    const db = await runCli(['--config', cfg, 'run', '-p', 'db', '--', 'true'], { env });
+    expect(db.code).toBe(125);
+    expect(db.stderr).toContain('profiles.db.env.DB.file: $XDG_RUNTIME_DIR is not set');
+    const check = await runCli(['--config', cfg, 'check', '--no-decrypt'], { env });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/FAIL {2}db: file \$XDG_RUNTIME_DIR\/secrets\/db — profiles\.db\.env\.DB\.file: \$XDG_RUNTIME_DIR is not set/);
+    expect(check.stdout).not.toMatch(/FAIL {2}gh/);
+  });
+
   it('list refuses a key path that run and check refuse, with the line', async () => {
     const cfg = join(mkdtempSync(join(w.home, 'badkey-')), 'config.yaml');
     writeFileSync(cfg, `sopsFile: ${secretsFile}\nprofiles:\n  codex:\n    env:\n      OPENAI_API_KEY: '["openai"]['\n`);
