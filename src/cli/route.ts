@@ -58,7 +58,8 @@ function runWantsHelp(args: readonly string[], runAt: number): boolean {
     if (HELP.has(a)) return true;
     if (takesNext(a)) i++;
   }
-  return true; // `with-secrets run` alone: show run's help rather than a bare usage error
+  // `with-secrets run` alone shows run's help; with options but no CMD the launcher says what is missing (125).
+  return runAt === args.length - 1;
 }
 
 /** Routes `args` (argv without node and the script). Pure: the bin and cli.ts must agree on every input. */

@@ -112,7 +112,10 @@ function classify(reply: { stage: string; message: string }, label: string): Wit
       hint: 'run inside a desktop or login session (DBUS_SESSION_BUS_ADDRESS set), or keep the key in a file instead',
     });
   }
-  return new WithSecretsError('keyring-unavailable', `${label}: the OS keyring failed`, { cause });
+  return new WithSecretsError('keyring-unavailable', `${label}: the OS keyring failed`, {
+    cause,
+    hint: 'the Secret Service answered with an error: check that it has a keyring (usually "login") and that it is unlocked, e.g. in Seahorse, or with: secret-tool store --label=test service test account test',
+  });
 }
 
 function locked(label: string, cause?: unknown): WithSecretsError {

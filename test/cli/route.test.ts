@@ -18,6 +18,8 @@ describe('routeArgs', () => {
     [['-vp', 'list', 'tool'], { kind: 'launch', at: 2, mode: 'launch' }],
     [['-vn', 'codex'], { kind: 'launch', at: 1, mode: 'launch' }],
     [['-vn'], { kind: 'launch', at: -1, mode: 'launch' }],
+    // `run` with options but no CMD: the launcher reports the missing command (125, never commander's 2).
+    [['run', '--profile', 'codex'], { kind: 'launch', at: 0, mode: 'run' }],
   ])('%j is a launch', (args, route) => {
     expect(routeArgs(args)).toEqual(route);
   });
