@@ -1,4 +1,5 @@
 // `secret edit` without the editor: decrypt to a private runtime file under the lock, then re-encrypt what the user saved.
+import { isUtf8 } from 'node:buffer';
 import { constants as fsConstants, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { lstat, mkdtemp, open, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -9,6 +10,7 @@ import { lockForWrite, openForWrite, sealDocument, type WriteOptions } from './s
 import { emitStore, loadStore } from './stores/index.js';
 import type { IvStash } from './keep-ciphertext.js';
 import type { OpenedSopsFile } from './open.js';
+import type { MapNode, Node } from './tree.js';
 
 /** Options of {@link beginEdit}. */
 export interface EditOptions extends WriteOptions {
@@ -111,7 +113,8 @@ export async function beginEdit(file: string, options: EditOptions): Promise<Edi
   try {
     if (options.signal?.aborted) throw aborted();
     const { opened, stash, text: original } = await openForWrite(file, held.target, options);
-    const plaintext = await emitStore(opened.format, opened.branches, undefined, options.indent === undefined ? {} : { indent: options.indent });
+    // A binary file's copy is its bytes as they are: through a string, bytes that are not UTF-8 would be changed.
+    const plaintext = opened.format === 'binary' ? binaryData(opened.branches, file) : await emitStore(opened.format, opened.branches, undefined, options.indent === undefined ? {} : { indent: options.indent });
     if (options.signal?.aborted) throw aborted();
     dir = await mkdtemp(join(runtimeDir, `${DIR_PREFIX}${process.pid}-`));
     const plaintextPath = join(dir, basename(file));
@@ -132,26 +135,45 @@ export async function beginEdit(file: string, options: EditOptions): Promise<Edi
   }
 }
 
+/** The bytes of a binary sops file's `data`, the copy an editor gets. */
+function binaryData(branches: readonly MapNode[], file: string): Uint8Array {
+  for (const item of branches[0]?.items ?? []) {
+    if (item.type !== 'entry' || item.key !== 'data') continue;
+    if (item.value.type === 'bytes') return item.value.value;
+    if (item.value.type === 'str') return Buffer.from(item.value.value, 'utf8');
+  }
+  throw new WithSecretsError('malformed', `${file}: a binary sops file holds its content under "data", and this one does not`);
+}
+
+/** The tree of an edited binary copy: `data` as text when it is UTF-8, else as the bytes themselves. */
+function binaryBranch(raw: Buffer): MapNode {
+  const value: Node = isUtf8(raw) ? { type: 'str', value: raw.toString('utf8') } : { type: 'bytes', value: new Uint8Array(raw) };
+  return { type: 'map', items: [{ type: 'entry', key: 'data', value }] };
+}
+
 async function finishEdit(
   file: string,
   target: string,
   opened: OpenedSopsFile,
   stash: IvStash,
-  written: string,
+  written: string | Uint8Array,
   original: string,
   plaintextPath: string,
   options: EditOptions,
 ): Promise<'saved' | 'unchanged'> {
-  let edited: string;
+  let raw: Buffer;
   try {
-    edited = await readFile(plaintextPath, 'utf8');
+    raw = await readFile(plaintextPath);
   } catch (err) {
     throw new WithSecretsError('io', `the edited copy of ${file} cannot be read back (${errnoCode(err) ?? 'error'}); nothing was changed`, { cause: err });
   }
-  if (edited === written) return 'unchanged';
+  if (typeof written === 'string' ? raw.toString('utf8') === written : raw.equals(written)) return 'unchanged';
   // Name the file the user knows, not the temporary path, in parse errors.
   const label = `${file} (edited copy)`;
-  const { branches, metadata } = await loadStore(opened.format, edited, label, { binary: 'plain' });
+  const { branches, metadata } =
+    opened.format === 'binary'
+      ? { branches: [binaryBranch(raw)], metadata: undefined }
+      : await loadStore(opened.format, raw.toString('utf8'), label, { binary: 'plain' });
   if (metadata !== undefined) {
     const reserved =
       opened.format === 'dotenv' ? 'keys starting with sops_ are' : opened.format === 'ini' ? 'the section [sops] is' : 'the top-level key "sops" is';

@@ -1,4 +1,5 @@
 // The sops value cipher: `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` strings and the typed leaves they hold.
+import { isUtf8 } from 'node:buffer';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { WithSecretsError } from '../errors.js';
 import type { Comment, Scalar } from './tree.js';
@@ -128,7 +129,9 @@ export function decryptValue(text: string, key: Uint8Array, aad: string): Cipher
   const textValue = plain.toString('utf8');
   switch (v.type) {
     case 'str':
-      return { type: 'str', value: textValue };
+      // A Go string is bytes: sops stores a binary file's content (an image, a keystore) as a str. Kept as
+      // bytes unless it is UTF-8, so the MAC and a rewrite see exactly what was encrypted.
+      return isUtf8(plain) ? { type: 'str', value: textValue } : { type: 'bytes', value: plain };
     case 'int': {
       const n = parseGoInt(textValue);
       if (n === undefined) throw bad('int');

@@ -1,6 +1,6 @@
 // `secret edit` end to end with scripted editors: plaintext only in a 0600 file in a 0700 dir under $XDG_RUNTIME_DIR,
 // removed on every exit (normal, error, SIGTERM, SIGHUP); SIGINT belongs to the editor.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,24 @@ describe('secret edit', () => {
     expect(r.stderr).not.toContain('18446744073709551615');
     expect(readFileSync(secrets).equals(before)).toBe(true);
     expect((await valueOf('openai.api_key')).code).toBe(0);
+  });
+
+  it('a binary file is edited as its bytes: content that is not UTF-8 is saved exactly', async () => {
+    const dir = join(home, 'bin-edit');
+    mkdirSync(dir);
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'utf8'))![1]!;
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.bin$\n    age: ${recipient}\n`);
+    const f = join(dir, 'blob.bin');
+    expect((await ws(['secret', 'set', 'data', '-f', f], {}, 'hello\n')).code).toBe(0);
+    const r = await ws(['secret', 'edit', '-f', f], { EDITOR: editor('bytes.sh', `printf '\\377\\376\\000\\001binary\\n' > "$f"`) });
+    expect(r.code, r.stderr).toBe(0);
+    const out = spawnSync(NODE, [CLI, 'decrypt', f], { env, cwd: home });
+    expect(out.status).toBe(0);
+    expect(Buffer.from(out.stdout).equals(Buffer.from([0xff, 0xfe, 0x00, 0x01, ...Buffer.from('binary\n')]))).toBe(true);
+    // Opening it again and changing nothing leaves it as it is.
+    const before = readFileSync(f);
+    expect((await ws(['secret', 'edit', '-f', f], { EDITOR: editor('same.sh', 'exit 0') })).code).toBe(0);
+    expect(readFileSync(f).equals(before)).toBe(true);
   });
 
   it('a dotenv edit that adds a sops_ key: exit 6 naming the reserved prefix, file unchanged', async () => {
