@@ -13,8 +13,8 @@ export const EXEC_HEAD_BYTES = 1024;
 
 /** The kernel reads this much of a `#!` line (BINPRM_BUF_SIZE, Linux ≥ 5.1). */
 const SHEBANG_BYTES = 256;
-/** Levels of interpreters Linux follows (BINPRM_MAX_RECURSION). */
-const MAX_INTERPRETER_DEPTH = 4;
+/** How many `#!` scripts Linux follows in one exec before ELOOP (a script, its interpreter script, …). */
+const MAX_SCRIPT_DEPTH = 5;
 
 /** Reads up to `n` leading bytes of a file. */
 export function readHead(path: string, n: number): Buffer {
@@ -51,12 +51,14 @@ export function shebangInterpreter(head: Buffer): string | undefined {
   const buf = head.subarray(0, SHEBANG_BYTES);
   let end = buf.indexOf(0x0a);
   if (end === -1) {
-    // No newline: the kernel takes the whole buffer only when a space, tab or NUL ends the name in it.
+    // No newline. A file shorter than the kernel's buffer ends the line (the rest of the buffer is zeros);
+    // a longer one must end the name with a space, tab or NUL within it, else the name may be cut off.
     let p = 2;
     while (p < buf.length && isSpaceTab(buf[p])) p++;
     let q = p;
     while (q < buf.length && !isSpaceTab(buf[q]) && buf[q] !== 0) q++;
-    if (p === buf.length || q === buf.length) return undefined;
+    const fileEnded = head.length < SHEBANG_BYTES;
+    if (p === buf.length || (q === buf.length && !fileEnded)) return undefined;
     end = buf.length;
   }
   while (end > 2 && isSpaceTab(buf[end - 1])) end--;
@@ -198,10 +200,9 @@ const visible = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, (c) => (c =
  * can. A relative name is found from `cwd`, as the kernel finds it. Each level is checked, since a
  * failing `process.execve` aborts instead of returning an error.
  */
-function interpreterProblem(name: string, cwd: string, depth: number, seen: Seen): string | undefined {
+function interpreterProblem(name: string, cwd: string, scripts: number, seen: Seen): string | undefined {
   const shown = visible(name);
   const crlf = name.endsWith('\r') ? ' (the #! line ends in a carriage return: the file has Windows line endings; convert it with dos2unix)' : '';
-  if (depth > MAX_INTERPRETER_DEPTH) return `has a bad interpreter: ${shown} (interpreters nested too deep)`;
   const path = isAbsolute(name) ? name : resolve(cwd, name);
   try {
     const st = statSync(path);
@@ -218,21 +219,23 @@ function interpreterProblem(name: string, cwd: string, depth: number, seen: Seen
   } catch {
     return undefined; // executable but unreadable: only the kernel can tell
   }
-  const verdict = judge(path, head, cwd, depth, seen);
+  const verdict = judge(path, head, cwd, scripts, seen);
   if (verdict.kind === 'runs') return undefined;
   // An interpreter the kernel refuses fails the whole exec; no shell takes over at this level.
   return verdict.kind === 'refused' && verdict.why.startsWith('has a bad interpreter') ? verdict.why : `has a bad interpreter: ${shown} is not a program the system can run`;
 }
 
-function judge(path: string, head: Buffer, cwd: string, depth: number, seen: Seen): ExecVerdict {
+/** `scripts`: how many `#!` scripts led here (the file itself not counted). */
+function judge(path: string, head: Buffer, cwd: string, scripts: number, seen: Seen): ExecVerdict {
   if (head[0] === 0x23 && head[1] === 0x21) {
     const interpreter = shebangInterpreter(head);
     // A `#!` line without a usable name: the kernel says ENOEXEC and the shells run the file with sh.
     if (interpreter === undefined) return VIA_SHELL;
-    const problem = interpreterProblem(interpreter, cwd, depth + 1, seen);
+    if (scripts + 1 > MAX_SCRIPT_DEPTH) return { kind: 'refused', why: `has a bad interpreter: more than ${MAX_SCRIPT_DEPTH} #! scripts run one another here` };
+    const problem = interpreterProblem(interpreter, cwd, scripts + 1, seen);
     return problem === undefined ? RUNS : { kind: 'refused', why: problem };
   }
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return judgeElf(path, head, cwd, depth, seen);
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return judgeElf(path, head, cwd, scripts, seen);
   const magic = head.length >= 4 ? head.readUInt32BE(0) : 0;
   const machO = magic === 0xfeedface || magic === 0xfeedfacf || magic === 0xcefaedfe || magic === 0xcffaedfe || magic === 0xcafebabe;
   if (machO && process.platform === 'darwin') return RUNS;
@@ -246,22 +249,31 @@ function judge(path: string, head: Buffer, cwd: string, depth: number, seen: See
   return head.length === 0 || !firstLine.includes(0) ? VIA_SHELL : { kind: 'refused', why: 'cannot be executed (unknown binary format)' };
 }
 
-function judgeElf(path: string, head: Buffer, cwd: string, depth: number, seen: Seen): ExecVerdict {
+/** The ELF class (1: 32-bit, 2: 64-bit) each machine's programs have; others may be either. */
+const MACHINE_CLASS: Readonly<Record<number, number>> = { 3: 1, 40: 1, 20: 1, 62: 2, 183: 2, 21: 2, 243: 2, 258: 2 };
+
+function judgeElf(path: string, head: Buffer, cwd: string, scripts: number, seen: Seen): ExecVerdict {
   if (process.platform !== 'linux') return RUNS;
   const is64 = head[4] === 2;
   if (head.length < (is64 ? 64 : 52) || (head[5] !== 1 && head[5] !== 2)) {
     return binfmtMiscClaims(path, head) ? RUNS : { kind: 'refused', why: 'cannot be executed (a truncated or damaged ELF file)' };
   }
-  const machine = head[5] === 1 ? head.readUInt16LE(18) : head.readUInt16BE(18);
+  const u16 = (at: number): number => (head[5] === 1 ? head.readUInt16LE(at) : head.readUInt16BE(at));
+  // Only executables and position-independent ones (ET_EXEC, ET_DYN) run; an object file or a core dump does not.
+  const type = u16(16);
+  if (type !== 2 && type !== 3) return { kind: 'refused', why: `cannot be executed (an ELF ${type === 1 ? 'object file' : type === 4 ? 'core dump' : 'file'}, not a program)` };
+  const machine = u16(18);
   const native = nativeMachines(process.arch);
-  if (native !== undefined && !native.includes(machine)) {
+  const wrongClass = MACHINE_CLASS[machine] !== undefined && MACHINE_CLASS[machine] !== head[4];
+  if (wrongClass || (native !== undefined && !native.includes(machine))) {
     // binfmt_misc handlers come before the ELF loader (qemu-user, Rosetta): they run foreign ELF files.
     if (binfmtMiscClaims(path, head)) return RUNS;
+    if (wrongClass) return { kind: 'refused', why: 'cannot be executed (a damaged ELF file: its 32/64-bit class does not fit its machine)' };
     const name = MACHINE_NAMES[machine] ?? `machine type ${machine}`;
     return { kind: 'refused', why: `cannot be executed: it is a program for another machine (${name}; this is ${process.arch})` };
   }
   const loader = elfInterpreter(path, head);
-  const problem = loader === undefined ? undefined : interpreterProblem(loader, cwd, depth + 1, seen);
+  const problem = loader === undefined ? undefined : interpreterProblem(loader, cwd, scripts, seen);
   return problem === undefined ? RUNS : { kind: 'refused', why: problem };
 }
 

@@ -27,7 +27,11 @@ export interface ResolveOptions {
   readonly skipRealPaths?: readonly string[];
 }
 
-type Candidate = { kind: 'ok'; resolved: ResolvedExecutable } | { kind: 'shim' } | { kind: 'not-executable'; why: string } | { kind: 'absent' };
+/**
+ * What a path holds. `not-executable` with `found` is an executable file the kernel would refuse: the
+ * shells stop at it (126/127); without, a file they pass over while searching PATH (no x bit, a directory).
+ */
+type Candidate = { kind: 'ok'; resolved: ResolvedExecutable } | { kind: 'shim' } | { kind: 'not-executable'; why: string; found?: true } | { kind: 'absent' };
 
 /** True when the executable at `path` is a with-secrets PATH shim (its first bytes carry the marker). */
 export function isShim(path: string): boolean {
@@ -70,7 +74,7 @@ function examine(path: string, skip: ReadonlySet<string>, cwd: string): Candidat
     }
   }
   const verdict = judgeExecutable(path, head, cwd);
-  if (verdict.kind === 'refused') return { kind: 'not-executable', why: verdict.why };
+  if (verdict.kind === 'refused') return { kind: 'not-executable', why: verdict.why, found: true };
   const lastChange = Math.max(st.mtimeMs, st.ctimeMs, verdict.interpretersChanged);
   return { kind: 'ok', resolved: { path, viaShell: verdict.kind === 'via-shell', lastChange } };
 }
@@ -103,7 +107,9 @@ export function resolveExecutable(command: string, opts: ResolveOptions): Resolv
     const found = examine(path, skip, opts.cwd);
     if (found.kind === 'ok') return found.resolved;
     if (found.kind === 'shim') shims++;
-    // Like the shells: remember a match that cannot run, but keep looking for one that can.
+    // Like the shells: an executable file is the one they run, even when the kernel then refuses it (never
+    // a later match, which would get the secrets instead); one without the x bit is passed over, remembered.
+    if (found.kind === 'not-executable' && found.found === true) throw new WithSecretsError('command-not-executable', `${path} ${found.why}`);
     if (found.kind === 'not-executable' && denied === undefined) denied = `${path} ${found.why}`;
   }
   if (denied !== undefined) throw new WithSecretsError('command-not-executable', denied);

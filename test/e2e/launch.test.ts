@@ -311,7 +311,7 @@ describe('list', () => {
 
   it('a path this environment cannot expand ($XDG_RUNTIME_DIR unset) fails only the profile that uses it', async () => {
     const cfg = join(mkdtempSync(join(w.home, 'runtime-')), 'config.json');
-    writeFileSync(cfg, JSON.stringify({ version: 1, sopsFile: secretsFile, profiles: { db: { env: { DB: { file: '$XDG_RUNTIME_DIR/secrets/db' } } }, gh: { env: { GITHUB_TOKEN: 'github.token' } } } }));
+    writeFileSync(cfg, JSON.stringify({ version: 1, sopsFile: secretsFile, profiles: { db: { env: { DB: { file: '$XDG_RUNTIME_DIR/secrets/db' } } }, dbs: { env: { S: { sops: '$XDG_RUNTIME_DIR/s.yaml', key: 'a' } } }, gh: { env: { GITHUB_TOKEN: 'github.token' } } } }));
     const env = w.env(); // no XDG_RUNTIME_DIR
     const gh = await runCli(['--config', cfg, 'run', '-p', 'gh', '--', 'sh', '-c', 'test -n "$GITHUB_TOKEN"'], { env });
     expect(gh.code, gh.stderr).toBe(0);
@@ -323,6 +323,9 @@ describe('list', () => {
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(/FAIL {2}db: file \$XDG_RUNTIME_DIR\/secrets\/db — profiles\.db\.env\.DB\.file: \$XDG_RUNTIME_DIR is not set/);
     expect(check.stdout).not.toMatch(/FAIL {2}gh/);
+    // doctor lists the files it can open, not a path it could only read relative to the current directory.
+    const doctor = await runCli(['--config', cfg, 'doctor'], { env });
+    expect(doctor.stdout).not.toContain('$XDG_RUNTIME_DIR/s.yaml');
   });
 
   it('list refuses a key path that run and check refuse, with the line', async () => {

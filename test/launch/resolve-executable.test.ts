@@ -165,4 +165,39 @@ describe('resolveExecutable', () => {
     // The script's interpreter, its /bin/sh and /bin/sh's loader: the latest of their times.
     expect(judged.interpretersChanged).toBeGreaterThanOrEqual(Math.max(statSync(interp).ctimeMs, statSync('/bin/sh').mtimeMs, statSync('/bin/sh').ctimeMs));
   });
+  it('follows up to 5 #! scripts running one another, as Linux does, and refuses a sixth', () => {
+    let prev = '/bin/sh';
+    for (let i = 0; i <= 5; i++) prev = file(join(bin, `chain${i}`), `#!${prev}\nexit 0\n`);
+    expect(resolveExecutable('chain4', opts(bin)).viaShell).toBe(false);
+    expect(() => resolveExecutable('chain5', opts(bin))).toThrow(/more than 5 #! scripts run one another/);
+  });
+
+  it('reads a #! line that ends the file without a newline as complete (the kernel zero-fills its buffer)', () => {
+    file(join(bin, 'nonl'), '#!/bin/false');
+    expect(resolveExecutable('nonl', opts(bin)).viaShell).toBe(false);
+  });
+
+  it('stops at the first executable match on PATH even when the kernel would refuse it, as the shells do', () => {
+    const pa = join(root, 'pa');
+    const pb = join(root, 'pb');
+    mkdirSync(pa);
+    mkdirSync(pb);
+    file(join(pa, 'tool'), '#!/bin/sh\r\necho a\r\n');
+    file(join(pb, 'tool'), '#!/bin/sh\necho b\n');
+    // Not the later match: that one would get the secrets the user meant for this one.
+    expect(() => resolveExecutable('tool', opts(`${pa}:${pb}`))).toThrow(new RegExp(`${join(pa, 'tool')} has a bad interpreter`));
+  });
+
+  it('refuses ELF files that are no program for this machine: an object file, a class that does not fit the machine', (ctx) => {
+    const real = readFileSync('/bin/true');
+    if (process.platform !== 'linux' || process.arch !== 'x64' || real[4] !== 2 || real[5] !== 1) ctx.skip();
+    const object = Buffer.from(real);
+    object.writeUInt16LE(1, 16); // ET_REL
+    file(join(bin, 'object.o'), object);
+    expect(() => resolveExecutable('object.o', opts(bin))).toThrow(/an ELF object file, not a program/);
+    const mixed = Buffer.from(real);
+    mixed.writeUInt16LE(3, 18); // EM_386 in a 64-bit file
+    file(join(bin, 'mixed'), mixed);
+    if (!foreignFormatsRun) expect(() => resolveExecutable('mixed', opts(bin))).toThrow(/its 32\/64-bit class does not fit its machine/);
+  });
 });

@@ -129,8 +129,9 @@ export const registerDoctor: RegisterCommand = (program, state) => {
       if (config) {
         if (config.sopsFile) paths.add(config.sopsFile);
         for (const p of config.profiles.values()) {
-          for (const b of p.env) if (b.ref.kind === 'sops') paths.add(b.ref.file);
-          for (const f of p.envFrom) paths.add(f.file);
+          // A path this environment cannot expand is the profile's problem (check reports it), not a file to open.
+          for (const b of p.env) if (b.ref.kind === 'sops' && b.ref.unavailable === undefined) paths.add(b.ref.file);
+          for (const f of p.envFrom) if (f.unavailable === undefined) paths.add(f.file);
         }
       }
       for (const f of files) paths.add(resolve(ctx.cwd, f));
