@@ -15,6 +15,8 @@ export class PromptCancelledError extends WithSecretsError {
 export interface PromptOptions {
   /** The terminal device; `/dev/tty` (the controlling terminal) unless a test says otherwise. */
   readonly device?: string;
+  /** Ends the prompt as a cancel when aborted (a signal handler stopping the command). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -44,7 +46,13 @@ export async function promptHidden(prompt: string, options: PromptOptions = {}):
     // Echo off before the prompt shows, so nothing typed in answer to it is echoed.
     input.setRawMode(true);
     writeSync(outFd, prompt);
-    return await readLine(input, () => writeSync(outFd, '\n'));
+    return await readLine(input, () => {
+      try {
+        writeSync(outFd, '\n');
+      } catch {
+        // The terminal hung up: nobody to show the newline to.
+      }
+    }, options.signal);
   } finally {
     try {
       input?.setRawMode(false);
@@ -64,13 +72,14 @@ function noTty(device: string, e: unknown): WithSecretsError {
   });
 }
 
-function readLine(input: ReadStream, done: () => void): Promise<string> {
+function readLine(input: ReadStream, done: () => void, signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     let line = '';
     const finish = (err: WithSecretsError | undefined): void => {
       input.off('data', onData);
       input.off('error', onError);
       input.off('end', onEnd);
+      signal?.removeEventListener('abort', onAbort);
       input.pause();
       done();
       if (err) reject(err);
@@ -78,8 +87,21 @@ function readLine(input: ReadStream, done: () => void): Promise<string> {
     };
     const cancelled = (): WithSecretsError => new PromptCancelledError();
     const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish(undefined);
+      const text = chunk.toString('utf8');
+      let at = 0;
+      for (const ch of text) {
+        at += ch.length;
+        if (ch === '\r' || ch === '\n') {
+          // More lines in the same burst: a paste of several lines, which one line cannot hold. Refuse it
+          // rather than keep the first line of (say) a PEM key without a word.
+          const rest = text.slice(at).replace(/^\r?\n|^\n/, '');
+          if (rest.replace(/[\r\n]/g, '') !== '') {
+            return finish(new WithSecretsError('usage', 'more than one line was typed or pasted; this prompt takes one line', {
+              hint: 'give a value of several lines on stdin instead, e.g. with-secrets secret set NAME < FILE',
+            }));
+          }
+          return finish(undefined);
+        }
         if (ch === '\u0003') return finish(cancelled());
         if (ch === '\u0004') {
           if (line === '') return finish(cancelled());
@@ -92,6 +114,9 @@ function readLine(input: ReadStream, done: () => void): Promise<string> {
     };
     const onError = (e: Error): void => finish(new WithSecretsError('no-tty', 'the terminal failed while reading the passphrase', { cause: e }));
     const onEnd = (): void => finish(cancelled());
+    const onAbort = (): void => finish(cancelled());
+    if (signal?.aborted) return finish(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
     input.on('data', onData);
     input.on('error', onError);
     input.on('end', onEnd);

@@ -206,6 +206,26 @@ describe('secret edit', () => {
     expect(readdirSync(runtime)).toEqual([]);
   });
 
+  it('SIGTERM while waiting at "Press Enter to edit again" ends the edit at once: 143, plaintext gone, file unchanged', async () => {
+    const before = readFileSync(secrets);
+    const ed = editor('broken-once.sh', `printf 'broken: [\\n' >> "$f"`);
+    const started = Date.now();
+    const r = await runInPty([NODE, CLI, 'secret', 'edit'], [{ expect: 'Press Enter to edit again', signal: 15 }], { ...env, EDITOR: ed, TERM: 'dumb' }, 20_000);
+    expect(r.code).toBe(143);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.output).toContain('interrupted by SIGTERM');
+    expect(readFileSync(secrets).equals(before)).toBe(true);
+    expect(readdirSync(runtime)).toEqual([]);
+  });
+
+  it('without a terminal, an invalid edit says the edits were not saved', async () => {
+    const r = await ws(['secret', 'edit'], { EDITOR: editor('broken-plain.sh', `printf 'broken: [\\n' >> "$f"`) });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('; your edits were not saved');
+    const missing = await ws(['secret', 'edit'], { EDITOR: '/nonexistent/editor' });
+    expect(missing.stderr).toContain('cannot start the editor /nonexistent/editor (not found); nothing was changed');
+  });
+
   it('while an edit holds the lock, another writer waits, then fails with a clear lock-timeout', async () => {
     const started = join(home, 'started-lock');
     const go = join(home, 'go-lock');

@@ -37,4 +37,13 @@ describe('secret set on a terminal', () => {
     expect(r.output).toContain('cancelled');
     expect(readFileSync(secrets).equals(before)).toBe(true);
   });
+
+  it('refuses several lines pasted at the prompt instead of keeping the first (a PEM key cut short)', async () => {
+    const r = await runInPty([NODE, CLI, 'secret', 'set', 'pasted'], [{ expect: 'input hidden', send: 'line1\nline2\nline3\n' }], env);
+    expect(r.code).toBe(2);
+    expect(r.output).toContain('more than one line was typed or pasted; this prompt takes one line');
+    expect(r.output).not.toContain('line2');
+    const list = await runCli(['secret', 'list'], { env });
+    expect(list.stdout).not.toMatch(/^pasted/m);
+  });
 });

@@ -7,11 +7,8 @@ export interface PtyResult {
   readonly output: string;
 }
 
-/** One prompt to wait for (a substring of the terminal output) and what to type then. */
-export interface PtyAnswer {
-  readonly expect: string;
-  readonly send: string;
-}
+/** One prompt to wait for (a substring of the terminal output) and what to type then, or which signal to send the command. */
+export type PtyAnswer = { readonly expect: string; readonly send: string } | { readonly expect: string; readonly signal: number };
 
 // The driver forks the command onto a new pty (so /dev/tty is that pty), types each answer once
 // its prompt has appeared after the previous one, and copies the terminal output to stdout.
@@ -46,7 +43,10 @@ for a in answers:
     if i < 0:
         break
     pos = i + len(want)
-    os.write(fd, a["send"].encode())
+    if "signal" in a:
+        os.kill(pid, a["signal"])
+    else:
+        os.write(fd, a["send"].encode())
 while alive and time.time() < deadline:
     alive = pump(0.2)
 if time.time() >= deadline:

@@ -55,7 +55,9 @@ function runEditor(argv: readonly string[], file: string, ctx: CliContext, start
     const child = spawn(argv[0]!, [...argv.slice(1), file], { stdio: 'inherit', env: ctx.env as NodeJS.ProcessEnv, cwd: ctx.cwd });
     started(child);
     child.once('error', (err) => {
-      reject(new WithSecretsError('usage', `cannot start the editor ${argv[0]}`, { cause: err, hint: 'check $SOPS_EDITOR / $EDITOR' }));
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : (code ?? 'error');
+      reject(new WithSecretsError('usage', `cannot start the editor ${argv[0]} (${why}); nothing was changed`, { cause: err, hint: 'check $SOPS_EDITOR / $EDITOR' }));
     });
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -126,11 +128,18 @@ export async function runEdit(
         break;
       } catch (err) {
         // As sops edit: an invalid document sends the user back to the editor, when there is a terminal.
-        if (!isWithSecretsError(err, 'malformed') || ctx.stdin.isTTY !== true || caught !== undefined) throw err;
+        if (!isWithSecretsError(err, 'malformed') || caught !== undefined) throw err;
+        if (ctx.stdin.isTTY !== true) {
+          throw new WithSecretsError(err.code, `${err.message}; your edits were not saved`, {
+            cause: err,
+            hint: err.hint ?? 'run secret edit again from a terminal, which sends you back to the editor to fix it',
+          });
+        }
         ctx.stderr.write(formatError(err));
         const { promptHidden } = await import('../../age/tty-prompt.js');
         try {
-          await promptHidden('Press Enter to edit again, or Ctrl-C to discard your changes. ');
+          // SIGTERM or SIGHUP at this prompt ends the edit too (the handlers abort this signal).
+          await promptHidden('Press Enter to edit again, or Ctrl-C to discard your changes. ', { signal: abort.signal });
         } catch {
           throw new WithSecretsError('usage', 'edit discarded; nothing was changed');
         }
