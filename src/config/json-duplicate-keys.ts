@@ -18,15 +18,23 @@ export function findDuplicateJsonKey(text: string, parsed: unknown): DuplicateKe
   return inText === countKeys(parsed) ? undefined : scanForDuplicate(text);
 }
 
+/** The keys of every object in `value`, counted without recursion (a deeply nested config must not overflow the stack). */
 function countKeys(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
   let n = 0;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) n += countKeys(value[i]);
-    return n;
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) todo.push(v[i]);
+      continue;
+    }
+    const obj = v as Record<string, unknown>;
+    for (const key in obj) {
+      n++;
+      todo.push(obj[key]);
+    }
   }
-  const obj = value as Record<string, unknown>;
-  for (const key in obj) n += 1 + countKeys(obj[key]);
   return n;
 }
 

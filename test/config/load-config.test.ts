@@ -153,6 +153,11 @@ profiles:
     expect((await failure('{"version": 1, "version": 2}')).message).toMatch(/the key "version" appears twice/);
   });
 
+  it('a JSON config nested 10,000 levels deep is a config error, not a crash', async () => {
+    const f = await failure(`{"version": 1, "profiles": ${'['.repeat(10000)}${']'.repeat(10000)}}`);
+    expect(f.message).toMatch(/profiles: must be a map/);
+  });
+
   it('checks key paths with the given checker', async () => {
     const p = write('sopsFile: /s\nprofiles:\n  a:\n    env:\n      K: "[bad"\n');
     await expect(loadConfig(p, { env, homeDir: home, checkKeyPath: () => { throw new Error('unclosed bracket'); } })).rejects.toThrow(/:5: profiles\.a\.env\.K: is not a valid key path: unclosed bracket/);

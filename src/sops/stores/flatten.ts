@@ -2,6 +2,7 @@
 
 import type { Entry, ListNode, MapNode, Node, Scalar } from '../tree.js';
 import { malformed } from './malformed.js';
+import { MAX_DEPTH } from './limits.js';
 
 const MAP_SEP = '__map_';
 const LIST_SEP = '__list_';
@@ -98,7 +99,10 @@ export function unflattenMetadata(entries: readonly FlatEntry[], source: string)
   const root: Slot = {};
   for (const { key, value } of entries) {
     let slot = root;
-    for (const t of tokenize(key)) {
+    const tokens = tokenize(key);
+    // Each part is a level of the rebuilt tree: bounded as every store bounds nesting (a crash otherwise).
+    if (tokens.length > MAX_DEPTH) throw malformed(source, { path: ['sops'] }, `a metadata key is nested more than ${MAX_DEPTH} levels deep`);
+    for (const t of tokens) {
       if ('map' in t) {
         slot.keys ??= new Map();
         let next = slot.keys.get(t.map);

@@ -240,6 +240,14 @@ describe('binary', () => {
   });
 });
 
+describe('hostile flattened metadata', () => {
+  it('refuses a metadata key nested deeper than any store allows, instead of overflowing the stack', async () => {
+    const deep = `sops_${'__map_a'.repeat(4000)}=1\n`;
+    await expect(loadStore('dotenv', `A=1\n${deep}`, 'x.env')).rejects.toThrow(/nested more than 1000 levels deep/);
+    await expect(loadStore('ini', `[s]\nk = v\n[sops]\nx${'__map_a'.repeat(4000)} = 1\n`, 'x.ini')).rejects.toThrow(expect.objectContaining({ code: 'malformed' }));
+  });
+});
+
 describe('flatten helpers', () => {
   it('valueToString matches Go ValToString', () => {
     expect(valueToString({ type: 'float', value: 1e6 })).toBe('1E+06');
