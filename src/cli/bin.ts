@@ -16,8 +16,8 @@ if (typeof process.getBuiltinModule !== 'function') {
 }
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-// node:os only without HOME: a launch otherwise never loads it.
-const home = process.env['HOME'] || process.getBuiltinModule('node:os').homedir();
+// node:os only without HOME, a launch otherwise never loads it; unset or empty (os.homedir would return an empty one as it is).
+const home = process.env['HOME'] || process.getBuiltinModule('node:os').userInfo().homedir;
 /** The SHA-256 of each bundle, put here by the build (scripts/build.mjs); empty when run unbundled. */
 declare const __WS_MAIN_SHA256__: string | undefined;
 declare const __WS_LAUNCH_SHA256__: string | undefined;

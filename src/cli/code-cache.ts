@@ -51,6 +51,26 @@ function readEntry(path: string, uid: number): Buffer | undefined {
   }
 }
 
+/** Bytes of the SHA-256 in front of a cache entry's code. */
+const DIGEST_SIZE = 32;
+
+/**
+ * The code of a cache entry whose SHA-256 (stored in front of it) checks, else undefined. V8 checks
+ * only a cached entry's header: a flipped byte inside made every launch crash in V8 until the entry
+ * was deleted by hand (a crashing run never rewrites it).
+ */
+function readCode(path: string, uid: number): Buffer | undefined {
+  const entry = readEntry(path, uid);
+  if (entry === undefined || entry.length <= DIGEST_SIZE) return undefined;
+  const code = entry.subarray(DIGEST_SIZE);
+  return createHash('sha256').update(code).digest().equals(entry.subarray(0, DIGEST_SIZE)) ? code : undefined;
+}
+
+/** Writes `code` as a cache entry, its SHA-256 in front (see {@link readCode}). */
+function writeCode(path: string, code: Buffer): void {
+  writeEntry(path, Buffer.concat([createHash('sha256').update(code).digest(), code]));
+}
+
 /**
  * Removes the entries (and deferral markers) of other builds for this Node (`prefix`) and kind of run
  * (`suffix`), so upgrades do not pile them up; the other bundle's entries (another kind of run) stay.
@@ -136,10 +156,11 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions): void 
     // One entry per bundle content and Node; size and mtime also catch a bundle changed by hand.
     const st = statSync(file);
     const prefix = `${process.version}-${process.arch}-`;
-    const id = createHash('sha256').update(`${buildId}\0${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
+    // `sha256-framed`: entries carry their digest (readCode); one written before that is never taken for one.
+    const id = createHash('sha256').update(`sha256-framed\0${buildId}\0${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
     const name = `${prefix}${id}-${variant}.bin`;
     cachePath = join(dir, name);
-    cached = readEntry(cachePath, uid);
+    cached = readCode(cachePath, uid);
     stale = () => removeStale(dir, prefix, `-${variant}.bin`, name);
   }
   // The build writes the bundles already inside the wrapper (perf, issue 7): wrapping here would copy a 250 KB string.
@@ -164,7 +185,7 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions): void 
           return;
         }
       }
-      writeEntry(path, script.createCachedData());
+      writeCode(path, script.createCachedData());
       try {
         unlinkSync(marker);
       } catch {

@@ -128,7 +128,8 @@ export async function runLaunch(argv: readonly string[], _at: number, ctx: CliCo
 }
 
 async function launch(opts: LaunchArgs, ctx: CliContext, mode: LaunchMode): Promise<Outcome> {
-  const homeDir = ctx.env['HOME'] || process.getBuiltinModule('node:os').homedir();
+  // An empty HOME is no home (os.homedir would return it as it is): the password database's then.
+  const homeDir = ctx.env['HOME'] || process.getBuiltinModule('node:os').userInfo().homedir;
   const [{ loadConfig, locateConfig }, { parseKeyPath }, { planLaunch, selectProfile }] = await Promise.all([
     import('../config/load-config.js'),
     import('../sops/key-path.js'),

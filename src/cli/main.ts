@@ -38,9 +38,19 @@ function fdWriter(fd: number): OutputStream {
 
 let stderr: OutputStream | undefined;
 let stdoutGuarded = false;
+/** The current directory; one deleted under us has no name any more, so the shell's $PWD (else /) stands in. */
+function currentDir(): string {
+  try {
+    return process.cwd();
+  } catch {
+    const pwd = process.env['PWD'];
+    return pwd !== undefined && pwd.startsWith('/') ? pwd : '/';
+  }
+}
+
 const ctx: CliContext = {
   env: process.env,
-  cwd: process.cwd(),
+  cwd: currentDir(),
   // stdin and stdout are created only when a command uses them; a launch never does.
   get stdin() {
     return process.stdin;

@@ -4,18 +4,12 @@
  * Source of the worker. It reads one JSON request `{op, service, account, secret?}` from stdin,
  * loads keytar from the absolute path given as its first argument, makes the one call, writes one
  * JSON reply to stdout and exits at once (a keytar job stuck on the Secret Service cannot be
- * cancelled; exiting ends it), and exits as soon as its parent is gone. It never calls `findCredentials` (it crashed on a locked keyring).
+ * cancelled; exiting ends it). It never calls `findCredentials` (it crashed on a locked keyring).
  * Kept inline, not as a file, so the bundled `dist/` needs nothing extra.
  */
 export const WORKER_SOURCE = String.raw`
 'use strict';
 const keytarPath = process.argv[1];
-// Gone with its parent: a call the parent no longer waits for (it was killed) must not finish later.
-// Watched from a thread of its own, since a stuck keytar call can block this one.
-new (require('node:worker_threads').Worker)(
-  "const { workerData } = require('node:worker_threads'); setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 200);",
-  { eval: true, workerData: process.ppid },
-).unref();
 const reply = (o) => process.stdout.write(JSON.stringify(o), () => process.exit(0));
 let input = '';
 process.stdin.setEncoding('utf8');

@@ -82,11 +82,13 @@ export function checkExecSize(plan: LaunchPlan, platform: NodeJS.Platform): void
       hint: 'put a value that large in a file and pass its path instead (e.g. a {file: …} reference the program reads)',
     });
   }
+  // The kernel also copies the file name onto the new stack, and for a #! script the script's path again and
+  // the interpreter line (up to 256 bytes); keep a page of slack for what else it puts there.
+  const extra = 2 * (Buffer.byteLength(plan.file) + 1) + 256 + 4096;
   // Below the smallest limit Linux ever has (MAX_ARG_STRLEN) there is nothing to check, and nothing to read.
-  if (platform === 'linux' && total + Buffer.byteLength(plan.file) + 1 + 4096 <= MAX_ARG_STRLEN) return;
+  if (platform === 'linux' && total + extra <= MAX_ARG_STRLEN) return;
   const limit = readArgMax(platform);
-  // The kernel also copies the file name onto the new stack; keep a page of slack for what else it puts there.
-  if (total + Buffer.byteLength(plan.file) + 1 + 4096 > limit) {
+  if (total + extra > limit) {
     throw new WithSecretsError('env-too-large', `the arguments and environment of the child take ${total} bytes; the system allows ${limit}`, {
       hint: 'use --pristine or a smaller environment, or move large values into files',
     });

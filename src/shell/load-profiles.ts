@@ -1,5 +1,5 @@
 // Reads the profiles that aliases and completion need from the config, through the config loader.
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { loadConfig, locateConfig } from '../config/load-config.js';
 import type { AliasProfile } from './render-aliases.js';
@@ -14,7 +14,7 @@ export interface ProfileSource {
 
 /** The config's profiles as aliases see them (every profile gets an alias: the config has no opt-out). */
 export async function loadAliasProfiles(source: ProfileSource): Promise<AliasProfile[]> {
-  const homeDir = source.env['HOME'] || homedir();
+  const homeDir = source.env['HOME'] || userInfo().homedir;
   const path = locateConfig({ flag: source.configFlag, env: source.env, homeDir, cwd: source.cwd });
   const config = await loadConfig(path, { env: source.env, homeDir });
   return [...config.profiles.values()].map((p) => ({ name: p.name, command: p.command }));

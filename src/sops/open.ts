@@ -76,6 +76,19 @@ async function readText(path: string, readFile: ((path: string) => Promise<strin
  * `decrypt-failed`, `mac-mismatch`.
  */
 export async function openSopsFile(path: string, options: OpenOptions): Promise<OpenedSopsFile> {
+  try {
+    return await openOnce(path, options);
+  } catch (err) {
+    // A parse from the cache that does not decrypt may be a damaged cache entry, not a damaged file:
+    // drop the entry and read the file itself, once (which stores a fresh entry). Otherwise every
+    // launch would fail, blaming a file that is fine.
+    if (options.cache === undefined || !(err instanceof WithSecretsError) || err.code === 'io' || err.code === 'permission') throw err;
+    if (!options.cache.forget(path)) throw err;
+    return openOnce(path, options);
+  }
+}
+
+async function openOnce(path: string, options: OpenOptions): Promise<OpenedSopsFile> {
   const format = options.format ?? formatFromPath(path);
   const text = await readText(path, options.readFile);
   const parse = () => loadStore(format, text, path);

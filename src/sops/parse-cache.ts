@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { PARSE_CACHE_SUBDIR } from '../fs/cache-layout.js';
 // Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
-import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { writePrivateFileSync } from '../fs/private-file.js';
@@ -52,6 +52,11 @@ export interface ParseCache {
   memoOf(path: string): StoredMemo | undefined;
   /** Stores `tag` with the entry behind the last `load` of `path` (rewritten atomically); a failure is only reported. */
   saveMemo(path: string, tag: string): Promise<void>;
+  /**
+   * Removes the entry the last `load` of `path` read, when it came from the cache, and says whether it did:
+   * a parse that then fails to decrypt may be a damaged entry rather than a damaged file.
+   */
+  forget(path: string): boolean;
 }
 
 /** The verified-MAC memo of one entry: what a tag binds (file path and bytes, the stored parse) and the tag, when one was stored. */
@@ -71,6 +76,8 @@ interface EntryState {
   readonly key: CacheKey;
   readonly line: string;
   readonly tag?: string;
+  /** True when the parse came from this entry (not just written). */
+  readonly hit?: true;
 }
 
 interface CacheKey {
@@ -98,7 +105,7 @@ export function createParseCache(options: ParseCacheOptions): ParseCache {
       if (key !== undefined) {
         const cached = await readEntry(entryPath, key, uid, problem);
         if (cached !== undefined) {
-          states.set(path, { entryPath, key, line: cached.line, ...(cached.tag === undefined ? {} : { tag: cached.tag }) });
+          states.set(path, { entryPath, key, line: cached.line, hit: true, ...(cached.tag === undefined ? {} : { tag: cached.tag }) });
           return cached.doc;
         }
       }
@@ -122,6 +129,17 @@ export function createParseCache(options: ParseCacheOptions): ParseCache {
       if (s === undefined) return undefined;
       const memo = { path: s.key.path, contentSha256: s.key.sha256, entrySha256: createHash('sha256').update(s.line).digest('hex') };
       return s.tag === undefined ? memo : { ...memo, tag: s.tag };
+    },
+    forget(path) {
+      const s = states.get(path);
+      states.delete(path);
+      if (s?.hit !== true) return false;
+      try {
+        unlinkSync(s.entryPath);
+      } catch {
+        /* gone already */
+      }
+      return true;
     },
     async saveMemo(path, tag) {
       const s = states.get(path);
@@ -183,7 +201,8 @@ async function readEntry(
 ): Promise<{ doc: ParsedDocument; line: string; tag?: string } | undefined> {
   let text: string;
   try {
-    const fd = openSync(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted as the entry must not hang the launch (it is refused as no regular file below).
+    const fd = openSync(entryPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) {

@@ -1,5 +1,5 @@
 // `with-secrets decrypt FILE`: prints a sops file's plaintext with the output rules of `sops decrypt` (debugging, migration).
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { WithSecretsError } from '../../errors.js';
@@ -111,7 +111,7 @@ export const registerDecrypt: RegisterCommand = (program, state) => {
       const config = await loadOptionalConfig(ctx, program.opts<{ config?: string }>().config);
       const identities = createIdentityProvider({
         env: ctx.env,
-        homeDir: ctx.env['HOME'] || homedir(),
+        homeDir: ctx.env['HOME'] || userInfo().homedir,
         ...(config?.identities === undefined ? {} : { specs: config.identities, baseDir: dirname(config.path) }),
         interactive: Boolean(ctx.stderr.isTTY),
         notes: (msg) => ctx.stderr.write(`with-secrets: ${msg}\n`),

@@ -1,5 +1,5 @@
 // `with-secrets doctor`: which identity sources exist, what each yields, which files each opens; never key material.
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Identity } from 'age-encryption';
 import { WithSecretsError, isWithSecretsError } from '../../errors.js';
@@ -15,7 +15,7 @@ function shortRecipient(r: string): string {
 
 function homeOf(ctx: CliContext): string {
   const h = ctx.env['HOME'];
-  return h !== undefined && h !== '' ? h : homedir();
+  return h !== undefined && h !== '' ? h : userInfo().homedir;
 }
 
 interface DoctorFlags {

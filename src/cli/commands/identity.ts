@@ -1,5 +1,5 @@
 // `with-secrets identity generate|import|list|rm`: age identities in a key file or the OS keyring.
-import { homedir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { WithSecretsError } from '../../errors.js';
@@ -11,7 +11,7 @@ import type { RegisterCommand } from './index.js';
 /** The user's home directory: `$HOME`, else the account's. */
 function homeOf(ctx: CliContext): string {
   const h = ctx.env['HOME'];
-  return h !== undefined && h !== '' ? h : homedir();
+  return h !== undefined && h !== '' ? h : userInfo().homedir;
 }
 
 function uidOf(): number | undefined {

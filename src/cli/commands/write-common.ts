@@ -1,5 +1,5 @@
 // What the writing commands (init, secret, recipients, rotate) share: the secrets file, the config, identities, reading a value.
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { WithSecretsError, errnoCode, isWithSecretsError } from '../../errors.js';
 import type { Config } from '../../config/config-types.js';
@@ -12,7 +12,7 @@ import type { CommandState } from '../program.js';
 /** The user's home directory: `$HOME`, else the account's. */
 export function homeDirOf(ctx: CliContext): string {
   const h = ctx.env['HOME'];
-  return h !== undefined && h !== '' ? h : homedir();
+  return h !== undefined && h !== '' ? h : userInfo().homedir;
 }
 
 /** `$XDG_CONFIG_HOME` (when absolute) or `~/.config`. */
