@@ -29,6 +29,15 @@ function editor(name: string, body: string): string {
   return p;
 }
 
+/** Makes a folder under home whose .sops.yaml encrypts files matching `pathRegex` to the user's own age key. */
+function dirWithRule(name: string, pathRegex: string): string {
+  const dir = join(home, name);
+  mkdirSync(dir);
+  const recipient = /# public key: (age1\S+)/.exec(readFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'utf8'))![1]!;
+  writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: ${pathRegex}\n    age: ${recipient}\n`);
+  return dir;
+}
+
 async function valueOf(name: string): Promise<CliResult> {
   return runCli(['decrypt', '--extract', name, secrets], { env, cwd: home });
 }
@@ -111,10 +120,7 @@ describe('secret edit', () => {
   });
 
   it('a binary file is edited as its bytes: content that is not UTF-8 is saved exactly', async () => {
-    const dir = join(home, 'bin-edit');
-    mkdirSync(dir);
-    const recipient = /# public key: (age1\S+)/.exec(readFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'utf8'))![1]!;
-    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.bin$\n    age: ${recipient}\n`);
+    const dir = dirWithRule('bin-edit', '\\.bin$');
     const f = join(dir, 'blob.bin');
     expect((await ws(['secret', 'set', 'data', '-f', f], {}, 'hello\n')).code).toBe(0);
     const r = await ws(['secret', 'edit', '-f', f], { EDITOR: editor('bytes.sh', `printf '\\377\\376\\000\\001binary\\n' > "$f"`) });
@@ -129,10 +135,7 @@ describe('secret edit', () => {
   });
 
   it('a dotenv edit that adds a sops_ key: exit 6 naming the reserved prefix, file unchanged', async () => {
-    const dir = join(home, 'dotenv');
-    mkdirSync(dir);
-    const recipient = /# public key: (age1\S+)/.exec(readFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'utf8'))![1]!;
-    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.env$\n    age: ${recipient}\n`);
+    const dir = dirWithRule('dotenv', '\\.env$');
     const f = join(dir, 'app.env');
     expect((await ws(['secret', 'set', 'TOKEN', '-f', f], {}, 'v')).code).toBe(0);
     const before = readFileSync(f);
