@@ -1,4 +1,5 @@
 // What every command receives instead of touching `process`: environment, cwd and streams.
+import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 
 /** A readable stream that may be a terminal. */
@@ -15,4 +16,10 @@ export interface CliContext {
   readonly stderr: OutputStream;
   /** The path the bin was started as (process.argv[1]); the launcher skips it during its PATH search. */
   readonly selfPath?: string;
+}
+
+/** The user's home directory: `$HOME`, else the account's (an empty HOME is no home). */
+export function homeDirOf(ctx: Pick<CliContext, 'env'>): string {
+  const h = ctx.env['HOME'];
+  return h !== undefined && h !== '' ? h : userInfo().homedir;
 }

@@ -1,6 +1,6 @@
 // `with-secrets check [--json] [--no-decrypt]`: reports, by name and never by value, whether every profile will get its secrets.
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
+import { homeDirOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
@@ -29,7 +29,7 @@ Exit status: 0 when every check passed, 1 when one failed (the report names the 
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ config?: string; verbose?: boolean; json?: boolean; decrypt: boolean }>();
       const { ctx } = state;
-      const homeDir = ctx.env['HOME'] || userInfo().homedir;
+      const homeDir = homeDirOf(ctx);
       const [{ locateConfig }, { runCheck }, { realpathSync }] = await Promise.all([
         import('../../config/load-config.js'),
         import('../../check/run-check.js'),

@@ -1,9 +1,9 @@
 // `with-secrets decrypt FILE`: prints a sops file's plaintext with the output rules of `sops decrypt` (debugging, migration).
-import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { WithSecretsError } from '../../errors.js';
 import type { ListNode, MapNode, Node, StoreFormat } from '../../sops/tree.js';
+import { homeDirOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
@@ -111,7 +111,7 @@ export const registerDecrypt: RegisterCommand = (program, state) => {
       const config = await loadOptionalConfig(ctx, program.opts<{ config?: string }>().config);
       const identities = createIdentityProvider({
         env: ctx.env,
-        homeDir: ctx.env['HOME'] || userInfo().homedir,
+        homeDir: homeDirOf(ctx),
         ...(config?.identities === undefined ? {} : { specs: config.identities, baseDir: dirname(config.path) }),
         interactive: Boolean(ctx.stderr.isTTY),
         notes: (msg) => ctx.stderr.write(`with-secrets: ${msg}\n`),

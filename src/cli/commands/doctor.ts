@@ -1,9 +1,8 @@
 // `with-secrets doctor`: which identity sources exist, what each yields, which files each opens; never key material.
-import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Identity } from 'age-encryption';
 import { WithSecretsError, isWithSecretsError } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import { homeDirOf, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
@@ -11,11 +10,6 @@ import type { RegisterCommand } from './index.js';
 /** A recipient for display: post-quantum ones are ~2000 characters, so only their ends are shown. */
 function shortRecipient(r: string): string {
   return r.length > 100 ? `${r.slice(0, 40)}…${r.slice(-12)} (${r.length} characters)` : r;
-}
-
-function homeOf(ctx: CliContext): string {
-  const h = ctx.env['HOME'];
-  return h !== undefined && h !== '' ? h : userInfo().homedir;
 }
 
 interface DoctorFlags {
@@ -32,10 +26,10 @@ interface SourceFinding {
 /** The config, if there is one; a missing config is fine unless it was named. */
 async function optionalConfig(ctx: CliContext, flag: string | undefined) {
   const { loadConfig, locateConfig } = await import('../../config/load-config.js');
-  const path = locateConfig({ flag, env: ctx.env, homeDir: homeOf(ctx), cwd: ctx.cwd });
+  const path = locateConfig({ flag, env: ctx.env, homeDir: homeDirOf(ctx), cwd: ctx.cwd });
   const named = (flag ?? '') !== '' || (ctx.env['WITH_SECRETS_CONFIG'] ?? '') !== '';
   try {
-    return await loadConfig(path, { env: ctx.env, homeDir: homeOf(ctx) });
+    return await loadConfig(path, { env: ctx.env, homeDir: homeDirOf(ctx) });
   } catch (e) {
     if (!named && isWithSecretsError(e, 'config-invalid') && /^no config file at /.test(e.message)) return undefined;
     throw e;
@@ -67,7 +61,7 @@ export const registerDoctor: RegisterCommand = (program, state) => {
       const { isDescribedIdentity } = await import('../../age/age-key-identity.js');
       const provider = createIdentityProvider({
         env: ctx.env,
-        homeDir: homeOf(ctx),
+        homeDir: homeDirOf(ctx),
         ...(config?.identities === undefined ? {} : { specs: config.identities, baseDir: dirname(config.path) }),
         interactive: Boolean(flags.unlock),
         notes: (m) => warnings.push(m.replace(/^warning: /, '')),
@@ -92,9 +86,9 @@ export const registerDoctor: RegisterCommand = (program, state) => {
 
       // Keyring identities from the index; one unavailable/locked answer stops the walk (each call may take 3 s).
       const { readIdentityIndex, identityIndexPath, readKeyringIdentity } = await import('../../keyring/identity-store.js');
-      const index = await readIdentityIndex(ctx.env, homeOf(ctx));
+      const index = await readIdentityIndex(ctx.env, homeDirOf(ctx));
       if (index.length > 0) {
-        out(`OS keyring identities (index ${identityIndexPath(ctx.env, homeOf(ctx))}):`);
+        out(`OS keyring identities (index ${identityIndexPath(ctx.env, homeDirOf(ctx))}):`);
         const { parseIdentityContent } = await import('../../age/identity-content.js');
         let blocked: WithSecretsError | undefined;
         for (const entry of index) {

@@ -3,16 +3,10 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { WithSecretsError } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import { homeDirOf, type CliContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 import type { RegisterCommand } from './index.js';
-
-/** The user's home directory: `$HOME`, else the account's. */
-function homeOf(ctx: CliContext): string {
-  const h = ctx.env['HOME'];
-  return h !== undefined && h !== '' ? h : userInfo().homedir;
-}
 
 function uidOf(): number | undefined {
   try {
@@ -68,13 +62,13 @@ export const registerIdentity: RegisterCommand = (program, state) => {
       const id = await generateNewIdentity({ postQuantum: Boolean(flags.postQuantum) });
       if (flags.keyring !== undefined) {
         const { storeKeyringIdentity } = await import('../../keyring/identity-store.js');
-        await storeKeyringIdentity(flags.keyring, id.text, [id.recipient], { env: ctx.env, homeDir: homeOf(ctx) });
+        await storeKeyringIdentity(flags.keyring, id.text, [id.recipient], { env: ctx.env, homeDir: homeDirOf(ctx) });
         ctx.stderr.write(`with-secrets: stored a new identity in the OS keyring as ${flags.keyring} (service with-secrets-identity)\n`);
         const { yamlScalar } = await import('./keyring.js');
         ctx.stderr.write(`with-secrets: use it with  identities: [{keyring: ${yamlScalar(flags.keyring)}}]  in your config\n`);
       } else {
         const { defaultKeyFilePath } = await import('../../age/sources.js');
-        const path = flags.file !== undefined ? resolve(ctx.cwd, flags.file) : defaultKeyFilePath(ctx.env, homeOf(ctx), process.platform);
+        const path = flags.file !== undefined ? resolve(ctx.cwd, flags.file) : defaultKeyFilePath(ctx.env, homeDirOf(ctx), process.platform);
         const { how, warning } = await appendToKeyFile(path, id.text, uidOf());
         ctx.stderr.write(`with-secrets: ${how === 'created' ? 'wrote' : 'appended'} a new identity to ${path}\n`);
         if (warning !== undefined) ctx.stderr.write(`with-secrets: warning: ${warning}\n`);
@@ -124,7 +118,7 @@ export const registerIdentity: RegisterCommand = (program, state) => {
       const recipients = await Promise.all(ids.map((i) => i.recipient()));
       const { storeKeyringIdentity } = await import('../../keyring/identity-store.js');
       // Stored as given (a passphrase-protected file stays protected), so it reads back exactly as the file did.
-      await storeKeyringIdentity(name, bytes.toString('utf8'), recipients, { env: ctx.env, homeDir: homeOf(ctx) });
+      await storeKeyringIdentity(name, bytes.toString('utf8'), recipients, { env: ctx.env, homeDir: homeDirOf(ctx) });
       ctx.stderr.write(`with-secrets: stored ${ids.length === 1 ? 'the identity' : `${ids.length} identities`} in the OS keyring as ${name}\n`);
       if (file !== undefined && file !== '-') ctx.stderr.write(`with-secrets: the key is still in ${label}; delete that file once you have checked the keyring copy works\n`);
       for (const r of recipients) ctx.stdout.write(`${r}\n`);
@@ -137,9 +131,9 @@ export const registerIdentity: RegisterCommand = (program, state) => {
     .action(async () => {
       const { ctx } = state;
       const { readIdentityIndex, identityIndexPath } = await import('../../keyring/identity-store.js');
-      const entries = await readIdentityIndex(ctx.env, homeOf(ctx));
+      const entries = await readIdentityIndex(ctx.env, homeDirOf(ctx));
       if (entries.length === 0) {
-        ctx.stderr.write(`with-secrets: no identities in the OS keyring index (${identityIndexPath(ctx.env, homeOf(ctx))})\n`);
+        ctx.stderr.write(`with-secrets: no identities in the OS keyring index (${identityIndexPath(ctx.env, homeDirOf(ctx))})\n`);
       }
       for (const e of entries) ctx.stdout.write(`${e.name}\t${e.recipients.join(' ')}\n`);
       state.outcome = exitWith(EXIT.ok);
@@ -152,7 +146,7 @@ export const registerIdentity: RegisterCommand = (program, state) => {
     .action(async (name: string) => {
       const { ctx } = state;
       const { removeKeyringIdentity } = await import('../../keyring/identity-store.js');
-      await removeKeyringIdentity(name, { env: ctx.env, homeDir: homeOf(ctx) });
+      await removeKeyringIdentity(name, { env: ctx.env, homeDir: homeDirOf(ctx) });
       ctx.stderr.write(`with-secrets: removed identity ${name} from the OS keyring\n`);
       state.outcome = exitWith(EXIT.ok);
     });

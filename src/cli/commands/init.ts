@@ -4,9 +4,9 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { WithSecretsError, errnoCode } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
-import type { CliContext } from '../context.js';
 import type { RegisterCommand } from './index.js';
-import { configPathOf, defaultSecretsFile, formatOption, homeDirOf, note } from './write-common.js';
+import { configPathOf, defaultSecretsFile, formatOption, note } from './write-common.js';
+import { homeDirOf, type CliContext } from '../context.js';
 
 interface InitFlags {
   file?: string;

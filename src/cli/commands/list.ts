@@ -1,7 +1,7 @@
 // `with-secrets list`: the profiles of the config and the variables each one sets (names and sources, never values).
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { RegisterCommand } from './index.js';
+import { homeDirOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { exitWith } from '../outcome.js';
 
@@ -14,7 +14,7 @@ export const registerList: RegisterCommand = (program, state) => {
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ config?: string; verbose?: boolean; json?: boolean }>();
       const { ctx } = state;
-      const homeDir = ctx.env['HOME'] || userInfo().homedir;
+      const homeDir = homeDirOf(ctx);
       const [{ loadConfig, locateConfig }, { describeRef }] = await Promise.all([import('../../config/load-config.js'), import('../../launch/collect-secrets.js')]);
       const { parseKeyPath } = await import('../../sops/key-path.js');
       const config = await loadConfig(locateConfig({ flag: opts.config, env: ctx.env, homeDir, cwd: ctx.cwd }), { env: ctx.env, homeDir, checkKeyPath: (k) => void parseKeyPath(k) });

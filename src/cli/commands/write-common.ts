@@ -1,19 +1,12 @@
 // What the writing commands (init, secret, recipients, rotate) share: the secrets file, the config, identities, reading a value.
-import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { WithSecretsError, errnoCode, isWithSecretsError } from '../../errors.js';
 import type { Config } from '../../config/config-types.js';
 import type { IdentityProvider } from '../../age/provider.js';
 import type { StoreFormat } from '../../sops/tree.js';
 import { Option, type Command } from 'commander';
-import type { CliContext } from '../context.js';
+import { homeDirOf, type CliContext } from '../context.js';
 import type { CommandState } from '../program.js';
-
-/** The user's home directory: `$HOME`, else the account's. */
-export function homeDirOf(ctx: CliContext): string {
-  const h = ctx.env['HOME'];
-  return h !== undefined && h !== '' ? h : userInfo().homedir;
-}
 
 /** `$XDG_CONFIG_HOME` (when absolute) or `~/.config`. */
 export function configHomeOf(ctx: CliContext): string {
