@@ -128,8 +128,13 @@ export function spawnWithChildProcess(plan: LaunchPlan, events: ChildEvents): Ru
   };
 }
 
-/** Starts the child the cheapest way this Node allows (see {@link processHandleClass}). */
+/**
+ * Starts the child the cheapest way this Node allows (see {@link processHandleClass}). A Node with
+ * `process.execve` spawns only a program changed moments ago, rarely enough to take node:child_process,
+ * whose interface is public, over a handle whose options a future release may change.
+ */
 export function spawnChild(plan: LaunchPlan, events: ChildEvents): RunningChild {
-  const Process = processHandleClass();
+  const hasExecve = typeof (process as unknown as { execve?: unknown }).execve === 'function';
+  const Process = hasExecve ? undefined : processHandleClass();
   return Process === undefined ? spawnWithChildProcess(plan, events) : spawnWithProcessHandle(plan, events, Process);
 }
