@@ -61,7 +61,7 @@ export const registerIdentity: RegisterCommand = (program, state) => {
       const { generateNewIdentity, appendToKeyFile } = await import('../../age/new-identity.js');
       const id = await generateNewIdentity({ postQuantum: Boolean(flags.postQuantum) });
       if (flags.keyring !== undefined) {
-        const { storeKeyringIdentity } = await import('../../keyring/identity-store.js');
+        const { storeKeyringIdentity } = await import('../../keyring/identity-changes.js');
         await storeKeyringIdentity(flags.keyring, id.text, [id.recipient], { env: ctx.env, homeDir: homeDirOf(ctx) });
         ctx.stderr.write(`with-secrets: stored a new identity in the OS keyring as ${flags.keyring} (service with-secrets-identity)\n`);
         const { yamlScalar } = await import('./keyring.js');
@@ -116,7 +116,7 @@ export const registerIdentity: RegisterCommand = (program, state) => {
       });
       if (ids.length === 0) throw new WithSecretsError('identity-invalid', `${label}: holds no identity`);
       const recipients = await Promise.all(ids.map((i) => i.recipient()));
-      const { storeKeyringIdentity } = await import('../../keyring/identity-store.js');
+      const { storeKeyringIdentity } = await import('../../keyring/identity-changes.js');
       // Stored as given (a passphrase-protected file stays protected), so it reads back exactly as the file did.
       await storeKeyringIdentity(name, bytes.toString('utf8'), recipients, { env: ctx.env, homeDir: homeDirOf(ctx) });
       ctx.stderr.write(`with-secrets: stored ${ids.length === 1 ? 'the identity' : `${ids.length} identities`} in the OS keyring as ${name}\n`);
@@ -145,7 +145,7 @@ export const registerIdentity: RegisterCommand = (program, state) => {
     .argument('<name>', 'the keyring name')
     .action(async (name: string) => {
       const { ctx } = state;
-      const { removeKeyringIdentity } = await import('../../keyring/identity-store.js');
+      const { removeKeyringIdentity } = await import('../../keyring/identity-changes.js');
       await removeKeyringIdentity(name, { env: ctx.env, homeDir: homeDirOf(ctx) });
       ctx.stderr.write(`with-secrets: removed identity ${name} from the OS keyring\n`);
       state.outcome = exitWith(EXIT.ok);

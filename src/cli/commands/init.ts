@@ -204,7 +204,7 @@ async function runInit(ctx: CliContext, flags: InitFlags, configFlag: string | u
     }
     if (identity !== undefined && keyringName !== undefined) {
       // Last, so a failure leaves nothing else behind; the keyring refuses to replace an identity of that name.
-      const { storeKeyringIdentity } = await import('../../keyring/identity-store.js');
+      const { storeKeyringIdentity } = await import('../../keyring/identity-changes.js');
       await storeKeyringIdentity(keyringName, identity.text, [identity.recipient], { env: ctx.env, homeDir: home });
     }
   } catch (err) {
