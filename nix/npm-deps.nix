@@ -3,7 +3,9 @@
 # be used: they skip lockfile-v3 entries without a `resolved` URL, and this lockfile has none. The output is
 # the installed node_modules tree with no install script run (those run offline in the package build), which
 # is reproducible, unlike npm's cache whose index records fetch times. It holds the platform's own optional
-# packages (esbuild's binary), so its hash is per system: see `hashes` in package.nix.
+# packages (esbuild's binary), so its hash is per system: see `hashes` in package.nix. npm's hidden lockfile
+# (node_modules/.package-lock.json) is left out: its content depends on npm's version, the tree does not.
+# scripts/npm-deps-hashes.sh computes the same tree and hash outside Nix; keep the two in step.
 {
   lib,
   stdenvNoCC,
@@ -27,7 +29,7 @@ stdenvNoCC.mkDerivation {
     export HOME="$TMPDIR"
     export npm_config_cache="$TMPDIR/npm-cache"
     export npm_config_cafile=${cacert}/etc/ssl/certs/ca-bundle.crt
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn --include=dev --include=optional --install-strategy=hoisted
     runHook postBuild
   '';
 
@@ -35,6 +37,7 @@ stdenvNoCC.mkDerivation {
     runHook preInstall
     mkdir -p "$out"
     cp -r node_modules "$out/node_modules"
+    rm -f "$out/node_modules/.package-lock.json"
     runHook postInstall
   '';
 

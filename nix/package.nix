@@ -15,8 +15,8 @@
 let
   packageJson = lib.importJSON ../package.json;
 
-  # Per-system: the README says how a maintainer updates them. "" makes Nix print the right one.
-  hashes = lib.importJSON ./npm-deps-hashes.json;
+  # Per-system, written by scripts/npm-deps-hashes.sh (see the README). "" makes Nix print the right one.
+  hashes = (lib.importJSON ./npm-deps-hashes.json).hashes;
   depsHash = if npmDepsHash != null then npmDepsHash else hashes.${stdenv.hostPlatform.system} or "";
 
   root = toString ../.;

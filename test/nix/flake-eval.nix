@@ -80,6 +80,7 @@ in
     outputHash = deps.args.outputHash;
     outputHashAlgo = deps.args.outputHashAlgo;
     buildPhase = deps.args.buildPhase;
+    installPhase = deps.args.installPhase;
   };
   overlayGives = (outputs.overlays.default pkgs pkgs).with-secrets.name;
   moduleIsFunction = builtins.isFunction outputs.homeManagerModules.default;

@@ -1,7 +1,7 @@
 // flake.nix and nix/package.nix evaluated with nixpkgs' lib and the stand-in pkgs (nothing is built or fetched).
 // Needs WITH_SECRETS_NIXPKGS_LIB_PATH (a checkout of nix-community/nixpkgs.lib); skipped when absent.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ describe.skipIf(!ready)('flake and package', () => {
 
   it('fetches the npm dependencies in a fixed-output derivation with npm ci --ignore-scripts, and builds offline', () => {
     const f = JSON.parse(evalFlake('22.16.0').stdout) as {
-      deps: { outputHashMode: string; buildPhase: string };
+      deps: { outputHashMode: string; outputHash: string; buildPhase: string; installPhase: string };
       buildPhase: string;
       postFixup: string;
       srcKeeps: string[];
@@ -61,6 +61,14 @@ describe.skipIf(!ready)('flake and package', () => {
     };
     expect(f.deps.outputHashMode).toBe('recursive');
     expect(f.deps.buildPhase).toContain('npm ci --ignore-scripts');
+    // The hash scripts/npm-deps-hashes.sh computed outside Nix, for a tree built the same way.
+    const recorded = JSON.parse(readFileSync(join(REPO_ROOT, 'nix/npm-deps-hashes.json'), 'utf8')) as { hashes: Record<string, string> };
+    expect(f.deps.outputHash).toBe(recorded.hashes['x86_64-linux']);
+    const script = readFileSync(join(REPO_ROOT, 'scripts/npm-deps-hashes.sh'), 'utf8');
+    const npmCi = (text: string) => /npm ci [^\n$]*?--install-strategy=hoisted/.exec(text)?.[0];
+    expect(npmCi(f.deps.buildPhase)).toBeDefined();
+    expect(npmCi(f.deps.buildPhase)).toBe(npmCi(script));
+    expect(f.deps.installPhase).toContain('rm -f "$out/node_modules/.package-lock.json"');
     expect(f.buildPhase).toMatch(/npm rebuild keytar --offline/);
     expect(f.buildPhase).toMatch(/npm_config_nodedir=/);
     expect(f.postFixup).toContain('completion zsh > "$out/share/zsh/site-functions/_with-secrets"');

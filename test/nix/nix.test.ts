@@ -1,6 +1,7 @@
 // Nix files: every one parses; the module's pure helpers pass their tests and render what the CLI renders.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderAliases, SHELL_RESERVED_WORDS, type AliasProfile } from '../../src/shell/render-aliases.js';
@@ -31,6 +32,20 @@ function nixFiles(dir: string): string[] {
     return e.isDirectory() ? nixFiles(p) : e.name.endsWith('.nix') ? [p] : [];
   });
 }
+
+describe('the npm dependency hashes (nix/npm-deps-hashes.json)', () => {
+  const recorded = JSON.parse(readFileSync(join(REPO_ROOT, 'nix/npm-deps-hashes.json'), 'utf8')) as { lockfileSha256: string; hashes: Record<string, string> };
+
+  it('were computed from the current package-lock.json (else run scripts/npm-deps-hashes.sh)', () => {
+    const lock = createHash('sha256').update(readFileSync(join(REPO_ROOT, 'package-lock.json'))).digest('hex');
+    expect(recorded.lockfileSha256).toBe(lock);
+  });
+
+  it('hold one SRI SHA-256 per system the flake builds', () => {
+    expect(Object.keys(recorded.hashes).sort()).toEqual(['aarch64-darwin', 'aarch64-linux', 'x86_64-darwin', 'x86_64-linux']);
+    for (const hash of Object.values(recorded.hashes)) expect(hash).toMatch(/^sha256-[A-Za-z0-9+/]{43}=$/);
+  });
+});
 
 describe.skipIf(!hasNix)('nix files', () => {
   const files = nixFiles(REPO_ROOT);
