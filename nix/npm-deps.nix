@@ -3,8 +3,9 @@
 # be used: they skip lockfile-v3 entries without a `resolved` URL, and this lockfile has none. The output is
 # the installed node_modules tree with no install script run (those run offline in the package build), which
 # is reproducible, unlike npm's cache whose index records fetch times. It holds the platform's own optional
-# packages (esbuild's binary), so its hash is per system: see `hashes` in package.nix. npm's hidden lockfile
-# (node_modules/.package-lock.json) is left out: its content depends on npm's version, the tree does not.
+# packages (esbuild's binary), so its hash is per system: see `hashes` in package.nix. What differs between
+# npm versions for the same lockfile is left out: npm's hidden lockfile (node_modules/.package-lock.json) and
+# empty directories (npm 10 leaves the scope folders of skipped optional packages, npm 11 removes them).
 # scripts/npm-deps-hashes.sh computes the same tree and hash outside Nix; keep the two in step.
 {
   lib,
@@ -38,6 +39,7 @@ stdenvNoCC.mkDerivation {
     mkdir -p "$out"
     cp -r node_modules "$out/node_modules"
     rm -f "$out/node_modules/.package-lock.json"
+    find "$out/node_modules" -type d -empty -delete
     runHook postInstall
   '';
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Writes nix/npm-deps-hashes.json: for each system the flake builds, the hash of the node_modules tree
 # that nix/npm-deps.nix produces, computed outside Nix the way that derivation builds it (npm ci
-# --ignore-scripts with the same options, for that system's os and cpu, npm's hidden lockfile removed),
-# plus the SHA-256 of the package-lock.json it was computed from (a test checks that it is current).
+# --ignore-scripts with the same options, for that system's os and cpu, without npm's hidden lockfile
+# and empty directories), plus the SHA-256 of the package-lock.json it was computed from (a test checks
+# that it is current).
 # Needs access to the npm registry and nix (Debian: nix-bin). Run it after changing package-lock.json.
+# NPM=/path/to/npm picks another npm (for example the one nixpkgs' Node ships) to check that it gives the same tree.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,10 +31,11 @@ for system in "${systems[@]}"; do
   # HOME as in the derivation (no user npmrc); the cache is shared between systems, the tarballs are the same.
   # shellcheck disable=SC2046 # npm_platform's words are separate options
   (cd "$work" && HOME="$work/home" npm_config_cache="$work/npm-cache" \
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn --include=dev --include=optional --install-strategy=hoisted $(npm_platform "$system"))
+    "${NPM:-npm}" ci --ignore-scripts --no-audit --no-fund --loglevel=warn --include=dev --include=optional --install-strategy=hoisted $(npm_platform "$system"))
   mkdir "$work/out"
   mv "$work/node_modules" "$work/out/node_modules"
   rm -f "$work/out/node_modules/.package-lock.json"
+  find "$work/out/node_modules" -type d -empty -delete
   hash=$(nix --extra-experimental-features nix-command hash path --type sha256 "$work/out")
   echo "$system $hash" >&2
   entries+=("$system" "$hash")

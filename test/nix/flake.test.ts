@@ -65,10 +65,12 @@ describe.skipIf(!ready)('flake and package', () => {
     const recorded = JSON.parse(readFileSync(join(REPO_ROOT, 'nix/npm-deps-hashes.json'), 'utf8')) as { hashes: Record<string, string> };
     expect(f.deps.outputHash).toBe(recorded.hashes['x86_64-linux']);
     const script = readFileSync(join(REPO_ROOT, 'scripts/npm-deps-hashes.sh'), 'utf8');
-    const npmCi = (text: string) => /npm ci [^\n$]*?--install-strategy=hoisted/.exec(text)?.[0];
+    const npmCi = (text: string) => / ci --ignore-scripts [^\n]*?--install-strategy=hoisted/.exec(text)?.[0];
     expect(npmCi(f.deps.buildPhase)).toBeDefined();
     expect(npmCi(f.deps.buildPhase)).toBe(npmCi(script));
     expect(f.deps.installPhase).toContain('rm -f "$out/node_modules/.package-lock.json"');
+    expect(f.deps.installPhase).toContain('find "$out/node_modules" -type d -empty -delete');
+    expect(script).toContain('find "$work/out/node_modules" -type d -empty -delete');
     expect(f.buildPhase).toMatch(/npm rebuild keytar --offline/);
     expect(f.buildPhase).toMatch(/npm_config_nodedir=/);
     expect(f.postFixup).toContain('completion zsh > "$out/share/zsh/site-functions/_with-secrets"');
