@@ -1,10 +1,10 @@
 // Runs the bundled CLI (a CommonJS file) through vm.Script with a V8 code cache, so a launch compiles almost nothing.
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { CODE_CACHE_SUBDIR } from '../fs/cache-layout.js';
+import { cacheDir, CODE_CACHE_SUBDIR, makeCacheDir } from '../fs/cache-layout.js';
 import { writePrivateFileSync } from '../fs/private-file.js';
 
 /** The start of the wrapper Node's CommonJS loader puts around a file (Module.wrap). */
@@ -18,19 +18,20 @@ export function wrapCommonJs(source: string): string {
 
 /**
  * The code cache directory, `$XDG_CACHE_HOME/with-secrets/v8` (default `~/.cache/…`), made 0700;
- * undefined when it cannot be made or is not private to `uid` (its files become code, so a
- * directory others could write is never used).
+ * undefined when it cannot be made (a home directory that does not exist is never made: see
+ * makeCacheDir) or is not private to `uid` (its files become code, so a directory others could
+ * write is never used).
  */
 export function privateCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string, uid: number): string | undefined {
-  const xdg = env['XDG_CACHE_HOME'];
-  const dir = join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache'), 'with-secrets', CODE_CACHE_SUBDIR);
+  const where = cacheDir(env, homeDir, CODE_CACHE_SUBDIR);
+  const { dir } = where;
   try {
     let st;
     try {
       st = lstatSync(dir);
     } catch {
       // Only the first run makes it: a recursive mkdir walks the whole path each time.
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeCacheDir(where);
       st = lstatSync(dir);
     }
     if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o077) !== 0) return undefined;

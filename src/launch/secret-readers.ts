@@ -37,7 +37,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
 export function createSecretReaders(options: SecretReaderOptions): SecretReaders {
   // The parse cache lets a launch read JSON instead of loading the YAML parser (perf, issue 7).
   const where = options.parseCache;
-  const cache: ParseCache | undefined = where === undefined ? undefined : createParseCache({ dir: parseCacheDir(where.env, where.homeDir) });
+  const cache: ParseCache | undefined = where === undefined ? undefined : createParseCache(parseCacheDir(where.env, where.homeDir));
   const uid = options.uid ?? (typeof process.getuid === 'function' ? process.getuid() : undefined);
   const readChecked = async (path: string): Promise<Uint8Array> => {
     await checkPathSafety(path, uid);

@@ -1,8 +1,8 @@
 // A cache of parsed, still-encrypted sops documents (never a decrypted value), so a launch reads JSON instead of parsing YAML.
 import { createHash } from 'node:crypto';
-import { PARSE_CACHE_SUBDIR } from '../fs/cache-layout.js';
+import { cacheDir, makeCacheDir, PARSE_CACHE_SUBDIR, type CacheDir } from '../fs/cache-layout.js';
 // Synchronous calls: the launch path never loads node:fs/promises (which brings readline and more; perf, issue 7).
-import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { writePrivateFileSync } from '../fs/private-file.js';
@@ -11,18 +11,17 @@ import type { Comment, Entry, MapNode, Node } from './tree.js';
 /** Bump when the entry layout or the tree types change: older entries are then ignored and rewritten. */
 const CACHE_VERSION = 2;
 
-/** The cache directory: `$XDG_CACHE_HOME/with-secrets/parsed` (default `~/.cache/…`). */
-export function parseCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
-  const xdg = env['XDG_CACHE_HOME'];
-  // The XDG spec says relative values are invalid and must be ignored.
-  const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homeDir, '.cache');
-  return join(base, 'with-secrets', PARSE_CACHE_SUBDIR);
+/** The cache directory: `$XDG_CACHE_HOME/with-secrets/parsed` (default `~/.cache/…`), as {@link createParseCache} takes it. */
+export function parseCacheDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): CacheDir {
+  return cacheDir(env, homeDir, PARSE_CACHE_SUBDIR);
 }
 
 /** Options of {@link createParseCache}. */
 export interface ParseCacheOptions {
   /** The cache directory (see {@link parseCacheDir}); created 0700 with its missing parents. */
   readonly dir: string;
+  /** A folder that must already exist for `dir` to be made: the home directory, which is never made (see makeCacheDir). */
+  readonly within?: string | undefined;
   /** The uid that must own the directory and the entries; default: the current user's. */
   readonly uid?: number;
   /** Told about a cache problem (an entry ignored or not written); never fatal. Messages hold no file content. */
@@ -111,7 +110,7 @@ export function createParseCache(options: ParseCacheOptions): ParseCache {
       }
       const doc = await parse();
       if (key !== undefined) {
-        dirReady ??= prepareDir(options.dir, uid, problem);
+        dirReady ??= prepareDir({ dir: options.dir, within: options.within }, uid, problem);
         if (await dirReady) {
           let line: string | undefined;
           try {
@@ -173,9 +172,10 @@ async function keyOf(path: string, content: Uint8Array | string, format: string)
 }
 
 /** Makes the directory 0700 and checks it is ours and not a symlink; false means: do not write. */
-async function prepareDir(dir: string, uid: number, problem: (what: string) => void): Promise<boolean> {
+async function prepareDir(where: CacheDir, uid: number, problem: (what: string) => void): Promise<boolean> {
+  const { dir } = where;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeCacheDir(where);
     const st = lstatSync(dir);
     if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) {
       problem(`parse cache ${dir} is not a directory of this user; not used`);

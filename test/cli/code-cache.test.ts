@@ -1,6 +1,6 @@
 // The bin's code cache: a private directory, entries written once and accepted afterwards, never from a directory others can write.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +24,16 @@ describe('privateCacheDir', () => {
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o777);
     expect(privateCacheDir({ XDG_CACHE_HOME: join(root, 'b') }, '/nonexistent', uid)).toBeUndefined();
+  });
+
+  it('makes ~/.cache/with-secrets/v8 in an existing home, but never makes the home directory itself', () => {
+    const home = join(root, 'home');
+    mkdirSync(home);
+    expect(privateCacheDir({}, home, uid)).toBe(join(home, '.cache', 'with-secrets', 'v8'));
+    // A HOME that is not there (a Nix builder's /homeless-shelter): no cache, and nothing made.
+    const gone = join(root, 'gone', 'home');
+    expect(privateCacheDir({ XDG_CACHE_HOME: 'relative/is/ignored' }, gone, uid)).toBeUndefined();
+    expect(existsSync(join(root, 'gone'))).toBe(false);
   });
 
   it('gives up quietly when the directory cannot be made', () => {

@@ -1,5 +1,5 @@
 // Launches survive what a broken disk, a careless user or another process leaves behind: damaged or planted
-// cache entries, a working directory deleted under them, an empty HOME.
+// cache entries, a working directory deleted under them, an empty HOME, a HOME that does not exist.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,5 +77,17 @@ describe('the surroundings', () => {
     const r = spawnSync(NODE, [CLI, '--version'], { env: w.env({ HOME: '' }), cwd: here, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(existsSync(join(here, '.cache'))).toBe(false);
+  });
+
+  it('a HOME that does not exist (a Nix builder\'s /homeless-shelter) is never created: no cache, the launch works', () => {
+    const gone = join(w.tmp, 'homeless-shelter');
+    const config = join(w.home, '.config', 'with-secrets', 'config.yaml');
+    const key = join(w.home, '.config', 'sops', 'age', 'keys.txt');
+    for (const args of [['--version'], ['--config', config, 'run', '-p', 'gh', '--', 'sh', '-c', `test "$GITHUB_TOKEN" = '${CANARY}'`]]) {
+      const r = spawnSync(NODE, [CLI, ...args], { env: w.env({ HOME: gone, SOPS_AGE_KEY_FILE: key }), encoding: 'utf8', timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(existsSync(gone)).toBe(false);
+    }
   });
 });

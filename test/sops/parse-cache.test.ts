@@ -1,6 +1,6 @@
 // The parsed-document cache: hits only on an exact match, ignores stale, damaged or unsafe entries, never stores plaintext.
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -206,9 +206,21 @@ describe('parse cache', () => {
 });
 
 describe('parseCacheDir', () => {
-  it('uses an absolute XDG_CACHE_HOME, else ~/.cache', () => {
-    expect(parseCacheDir({ XDG_CACHE_HOME: '/x/cache' }, '/home/u')).toBe('/x/cache/with-secrets/parsed');
-    expect(parseCacheDir({ XDG_CACHE_HOME: 'relative' }, '/home/u')).toBe('/home/u/.cache/with-secrets/parsed');
-    expect(parseCacheDir({}, '/home/u')).toBe('/home/u/.cache/with-secrets/parsed');
+  it('uses an absolute XDG_CACHE_HOME, else ~/.cache (which needs the home directory to exist)', () => {
+    expect(parseCacheDir({ XDG_CACHE_HOME: '/x/cache' }, '/home/u')).toEqual({ dir: '/x/cache/with-secrets/parsed', within: undefined });
+    expect(parseCacheDir({ XDG_CACHE_HOME: 'relative' }, '/home/u')).toEqual({ dir: '/home/u/.cache/with-secrets/parsed', within: '/home/u' });
+    expect(parseCacheDir({}, '/home/u')).toEqual({ dir: '/home/u/.cache/with-secrets/parsed', within: '/home/u' });
+  });
+
+  it('never makes a home directory that does not exist: the parse is returned, nothing is written', async () => {
+    const home = join(root, 'no-such-home');
+    const problems: string[] = [];
+    const c = createParseCache({ ...parseCacheDir({}, home), onProblem: (p) => problems.push(p) });
+    const file = join(root, 'nohome.yaml');
+    writeFileSync(file, 'a: 1\n');
+    const doc: ParsedDocument = { branches: [], metadata: undefined };
+    expect(await c.load(file, 'a: 1\n', 'yaml', () => doc)).toBe(doc);
+    expect(existsSync(home)).toBe(false);
+    expect(problems.join('\n')).toMatch(/cannot be created \(ENOENT\)/);
   });
 });
