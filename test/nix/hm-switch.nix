@@ -1,0 +1,89 @@
+# A whole Home Manager generation with programs.with-secrets, built by an unsandboxed Nix from real Home
+# Manager, nixpkgs' lib, the host's tools standing in for nixpkgs (stand-in/host-pkgs.nix) and the package
+# as test/nix/host-tools-build.nix builds it. The module comes from the flake's homeManagerModules.default.
+# nix-build test/nix/hm-switch.nix --arg hmPath … --arg libPath … --arg pkgsPath … --argstr caBundle … \
+#   --argstr home … --argstr user … --argstr sopsFile … --argstr keyFile … --argstr canary … [--arg strict true]
+{
+  hmPath,
+  libPath,
+  pkgsPath,
+  caBundle,
+  home,
+  user,
+  sopsFile,
+  keyFile,
+  # What the stand-in `codex` expects to find in OPENAI_API_KEY (it prints only whether it did).
+  canary,
+  # programs.with-secrets.validation.strict: a failed check stops activation.
+  strict ? false,
+}:
+let
+  system = builtins.currentSystem;
+  lib = import (libPath + "/lib");
+  pkgs = import ./stand-in/host-pkgs.nix {
+    inherit lib system;
+    path = pkgsPath;
+  };
+  with-secrets = import ./host-tools-build.nix { inherit libPath caBundle system; };
+  flake = (import ../../flake.nix).outputs {
+    self = flake;
+    nixpkgs = {
+      inherit lib;
+      legacyPackages.${system} = pkgs // {
+        inherit with-secrets;
+      };
+    };
+  };
+  # A program the user has installed, which wants its token.
+  codex = pkgs.writeShellScriptBin "codex" ''
+    if [ "''${OPENAI_API_KEY-}" = ${lib.escapeShellArg canary} ]; then echo "codex: has its token"; else echo "codex: no token"; exit 3; fi
+  '';
+  hmLib = import (hmPath + "/modules/lib/stdlib-extended.nix") lib;
+  hm = hmLib.evalModules {
+    class = "homeManager";
+    specialArgs.modulesPath = toString (hmPath + "/modules");
+    modules =
+      import (hmPath + "/modules/modules.nix") {
+        inherit pkgs;
+        lib = hmLib;
+        minimal = true;
+      }
+      ++ [
+        flake.homeManagerModules.default
+        (hmPath + "/modules/programs/fish.nix")
+        (hmPath + "/modules/programs/man")
+        {
+          _module.args.pkgs = lib.mkForce pkgs;
+          home.username = user;
+          home.homeDirectory = home;
+          home.stateVersion = "25.05";
+          home.packages = [ codex ];
+          manual.manpages.enable = false;
+          manual.html.enable = false;
+          manual.json.enable = false;
+          programs.man.enable = false;
+          news.display = "silent";
+          # The host has no shared-mime-info or desktop-file-utils for the stand-in to offer.
+          xdg.mime.enable = false;
+          programs.bash.enable = true;
+          programs.zsh.enable = true;
+          programs.fish.enable = true;
+          # Completions made from every package's man pages: unrelated here, and slow.
+          programs.fish.generateCompletions = false;
+          programs.with-secrets = {
+            enable = true;
+            package = with-secrets;
+            inherit sopsFile;
+            ageKeyFile = keyFile;
+            validation.strict = strict;
+            # What the issue's user writes.
+            profiles.codex.env.OPENAI_API_KEY = "openai.api_key";
+            # A profile whose secret is not in the file: activation names it.
+            profiles.broken.env.MISSING_TOKEN = "nowhere.to_be_found";
+          };
+        }
+      ];
+  };
+  failed = map (a: a.message) (lib.filter (a: !a.assertion) hm.config.assertions);
+in
+if failed != [ ] then throw "Home Manager assertions failed: ${builtins.toJSON failed}" else hm.config.home.activationPackage
