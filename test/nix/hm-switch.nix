@@ -38,6 +38,10 @@ let
   codex = pkgs.writeShellScriptBin "codex" ''
     if [ "''${OPENAI_API_KEY-}" = ${lib.escapeShellArg canary} ]; then echo "codex: has its token"; else echo "codex: no token"; exit 3; fi
   '';
+  # A program named by its store path, behind a PATH shim (`wrapper = true`), so scripts get the token too.
+  gh = pkgs.writeShellScriptBin "gh" ''
+    if [ "''${GITHUB_TOKEN-}" = ${lib.escapeShellArg "${canary}-gh"} ]; then echo "gh: has its token"; else echo "gh: no token"; exit 3; fi
+  '';
   hmLib = import (hmPath + "/modules/lib/stdlib-extended.nix") lib;
   hm = hmLib.evalModules {
     class = "homeManager";
@@ -78,6 +82,11 @@ let
             validation.strict = strict;
             # What the issue's user writes.
             profiles.codex.env.OPENAI_API_KEY = "openai.api_key";
+            profiles.gh = {
+              command = "${gh}/bin/gh";
+              wrapper = true;
+              env.GITHUB_TOKEN = "github.token";
+            };
             # A profile whose secret is not in the file: activation names it.
             profiles.broken.env.MISSING_TOKEN = "nowhere.to_be_found";
           };

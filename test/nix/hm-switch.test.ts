@@ -71,6 +71,7 @@ describe.skipIf(!ready)('home-manager switch with programs.with-secrets', () => 
     const env = { PATH: '/usr/bin:/bin', HOME: prep };
     execFileSync(process.execPath, [CLI, 'init'], { env, stdio: 'ignore' });
     execFileSync(process.execPath, [CLI, 'secret', 'set', 'openai.api_key'], { env, input: CANARY, stdio: ['pipe', 'ignore', 'ignore'] });
+    execFileSync(process.execPath, [CLI, 'secret', 'set', 'github.token'], { env, input: `${CANARY}-gh`, stdio: ['pipe', 'ignore', 'ignore'] });
     mkdirSync(join(home, 'secrets'), { recursive: true });
     copyFileSync(join(prep, '.config', 'with-secrets', 'secrets.yaml'), join(home, 'secrets', 'secrets.yaml'));
     copyFileSync(join(prep, '.config', 'sops', 'age', 'keys.txt'), join(home, 'keys.txt'));
@@ -111,6 +112,13 @@ describe.skipIf(!ready)('home-manager switch with programs.with-secrets', () => 
     const r = shell(argv);
     expect(r.stdout, r.stderr).toContain('codex: has its token');
     expect(r.stdout).toMatch(/shell: (unset)?\n/);
+    expect(r.stdout + r.stderr).not.toContain(CANARY);
+  });
+
+  it('`wrapper = true`: a script that never reads aliases runs the PATH shim, and gh gets its token', () => {
+    const r = shell(['sh', '-c', 'command -v gh; gh']);
+    expect(r.stdout, r.stderr).toMatch(new RegExp(`^${home}/\\.nix-profile/bin/gh\n`));
+    expect(r.stdout).toContain('gh: has its token');
     expect(r.stdout + r.stderr).not.toContain(CANARY);
   });
 
