@@ -79,15 +79,21 @@ stdenv.mkDerivation {
     npm_config_nodedir=${nodejs} npm_config_build_from_source=true \
       npm rebuild keytar --offline --foreground-scripts
     npm run build
-    npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund
     runHook postBuild
   '';
 
   installPhase = ''
     runHook preInstall
     lib=$out/lib/node_modules/with-secrets
-    mkdir -p "$lib" "$out/bin" "$out/share/with-secrets"
-    cp -r dist shell hm-module package.json node_modules "$lib/"
+    mkdir -p "$lib/dist" "$lib/node_modules/keytar/build/Release" "$out/bin" "$out/share/with-secrets"
+    # What the program runs: the bin and its bundles (yaml, age-encryption and commander are in dist/vendor),
+    # the shell snippets it prints, and keytar, the one package it loads at run time. Of keytar only its
+    # JavaScript and the compiled addon: its build tree (Makefiles, .deps) names the compiler, python and the
+    # -dev headers, which would otherwise all become run-time references of the package.
+    cp -r dist/with-secrets.js dist/with-secrets-main.cjs dist/with-secrets-launch.cjs dist/package.json dist/vendor "$lib/dist/"
+    cp -r shell hm-module package.json "$lib/"
+    cp -r node_modules/keytar/package.json node_modules/keytar/lib "$lib/node_modules/keytar/"
+    cp node_modules/keytar/build/Release/keytar.node "$lib/node_modules/keytar/build/Release/"
     ln -s "$lib/dist/with-secrets.js" "$out/bin/with-secrets"
     ln -s "$lib/shell" "$out/share/with-secrets/shell"
     runHook postInstall

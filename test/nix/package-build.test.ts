@@ -3,11 +3,12 @@
 // Local and opt-in: needs WITH_SECRETS_NIX_BUILD=1, WITH_SECRETS_NIXPKGS_LIB_PATH (a checkout of
 // nix-community/nixpkgs.lib), a Nix that may write its store without a sandbox, and the npm registry.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/built-cli.js';
+import { canRunKeyringSession, startKeyringSession } from '../helpers/keyring-session.js';
 
 const NIXLIB = process.env.WITH_SECRETS_NIXPKGS_LIB_PATH;
 const CA_BUNDLE = process.env.WITH_SECRETS_CA_BUNDLE ?? '/etc/ssl/certs/ca-certificates.crt';
@@ -55,7 +56,11 @@ describe.skipIf(!ready)('the Nix package, built by Nix', () => {
     for (const f of ['share/bash-completion/completions/with-secrets', 'share/zsh/site-functions/_with-secrets', 'share/fish/vendor_completions.d/with-secrets.fish']) {
       expect(statSync(join(out, f)).size, f).toBeGreaterThan(500);
     }
+    // keytar is the one package loaded at run time, and only its JavaScript and addon: no build tree,
+    // whose Makefiles and .deps would make the compiler and the -dev headers run-time references.
+    expect(readdirSync(join(out, 'lib', 'node_modules', 'with-secrets', 'node_modules'))).toEqual(['keytar']);
     const keytar = join(out, 'lib', 'node_modules', 'with-secrets', 'node_modules', 'keytar');
+    expect(readdirSync(join(keytar, 'build'), { recursive: true }).sort()).toEqual(['Release', 'Release/keytar.node']);
     expect(execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(keytar)}).getPassword)`], { encoding: 'utf8' })).toBe('function');
   });
 
@@ -68,5 +73,24 @@ describe.skipIf(!ready)('the Nix package, built by Nix', () => {
     const r = spawnSync(ws, ['run', '--profile', 'codex', '--', 'sh', '-c', `test "$OPENAI_API_KEY" = '${canary}'`], { env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toContain(canary);
+  });
+
+  it.skipIf(!canRunKeyringSession())('stores a token in a real Secret Service and a launch reads it back (the packaged keytar)', async () => {
+    const session = await startKeyringSession('unlocked');
+    try {
+      const ws = join(out, 'bin', 'with-secrets');
+      const kHome = join(home, 'keyring-user');
+      mkdirSync(join(kHome, '.config', 'with-secrets'), { recursive: true });
+      writeFileSync(join(kHome, '.config', 'with-secrets', 'config.yaml'), JSON.stringify({ version: 1, profiles: { gh: { env: { GH_TOKEN: { keyring: 'gh-token' } } } } }));
+      const env = { PATH: '/usr/bin:/bin', HOME: kHome, DBUS_SESSION_BUS_ADDRESS: session.env['DBUS_SESSION_BUS_ADDRESS']!, XDG_RUNTIME_DIR: session.env['XDG_RUNTIME_DIR']! };
+      const token = `kr-${Math.random().toString(36).slice(2)}-nix`;
+      const set = spawnSync(ws, ['keyring', 'set', 'gh-token'], { env, input: token, encoding: 'utf8' });
+      expect(set.status, set.stderr).toBe(0);
+      const r = spawnSync(ws, ['run', '-p', 'gh', '--', 'sh', '-c', `test "$GH_TOKEN" = '${token}'`], { env, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(set.stdout + set.stderr + r.stderr).not.toContain(token);
+    } finally {
+      session.stop();
+    }
   });
 });
