@@ -31,7 +31,8 @@ const user = userInfo().username;
 let root: string;
 let home: string;
 let activation: { status: number | null; output: string };
-let lastArgs: { args: Record<string, string>; strArgs: Record<string, string> };
+/** hm-switch.nix's arguments: paths (--arg) and strings (--argstr). */
+let genArgs: { args: Record<string, string>; strArgs: Record<string, string> };
 
 /** An interactive shell of this user, as a terminal starts it, running `argv`'s command. */
 function shell(argv: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -45,13 +46,12 @@ function shell(argv: string[]): { status: number | null; stdout: string; stderr:
 }
 
 /** Builds the generation (test/nix/hm-switch.nix) and gives its store path. */
-function buildGeneration(args: Record<string, string>, strArgs: Record<string, string>, strict: boolean): string {
+function buildGeneration(strict: boolean): string {
   const argv = ['--no-out-link', 'test/nix/hm-switch.nix', '--arg', 'strict', String(strict)];
-  for (const [k, v] of Object.entries(args)) argv.push('--arg', k, v);
-  for (const [k, v] of Object.entries(strArgs)) argv.push('--argstr', k, v);
+  for (const [k, v] of Object.entries(genArgs.args)) argv.push('--arg', k, v);
+  for (const [k, v] of Object.entries(genArgs.strArgs)) argv.push('--argstr', k, v);
   const build = spawnSync('nix-build', argv, { cwd: REPO_ROOT, env: { ...process.env, NIX_CONFIG }, encoding: 'utf8', timeout: 1_800_000 });
   if (build.status !== 0) throw new Error(`building the generation failed:\n${build.stderr.split('\n').slice(-30).join('\n')}`);
-  lastArgs = { args, strArgs };
   return build.stdout.trim().split('\n').pop()!;
 }
 
@@ -85,9 +85,11 @@ describe.skipIf(!ready)('home-manager switch with programs.with-secrets', () => 
     symlinkSync(join(NIXLIB!, 'lib'), join(pkgsPath, 'lib'));
     symlinkSync(join(REPO_ROOT, 'test', 'nix', 'stand-in', 'nixos'), join(pkgsPath, 'nixos'));
 
-    const args = { hmPath: HM!, libPath: NIXLIB!, pkgsPath };
-    const strArgs = { caBundle: CA_BUNDLE, home, user, sopsFile: join(home, 'secrets', 'secrets.yaml'), keyFile: join(home, 'keys.txt'), canary: CANARY };
-    activation = activate(buildGeneration(args, strArgs, false));
+    genArgs = {
+      args: { hmPath: HM!, libPath: NIXLIB!, pkgsPath },
+      strArgs: { caBundle: CA_BUNDLE, home, user, sopsFile: join(home, 'secrets', 'secrets.yaml'), keyFile: join(home, 'keys.txt'), canary: CANARY },
+    };
+    activation = activate(buildGeneration(false));
   }, 1_800_000);
   afterAll(() => {
     if (root) rmSync(root, { recursive: true, force: true });
@@ -123,7 +125,7 @@ describe.skipIf(!ready)('home-manager switch with programs.with-secrets', () => 
   });
 
   it('with validation.strict, the broken profile stops activation', () => {
-    const strict = activate(buildGeneration(lastArgs.args, lastArgs.strArgs, true));
+    const strict = activate(buildGeneration(true));
     expect(strict.status, strict.output).not.toBe(0);
     expect(strict.output).toMatch(/problems in: broken\n/);
     expect(strict.output).not.toContain(CANARY);
