@@ -14,34 +14,20 @@ let
     inherit lib;
     path = pkgsPath;
   };
-  hmLib = import (hmPath + "/modules/lib/stdlib-extended.nix") lib;
-  # As Home Manager's modules/default.nix does, minus its assertion check (the tests read the failures).
-  hm = hmLib.evalModules {
-    class = "homeManager";
-    specialArgs.modulesPath = toString (hmPath + "/modules");
-    modules =
-      import (hmPath + "/modules/modules.nix") {
-        inherit pkgs;
-        lib = hmLib;
-        minimal = true;
+  hm = import ./eval-hm.nix {
+    inherit hmPath lib pkgs;
+    modules = [
+      ../../hm-module
+      configuration
+      {
+        home.username = "alice";
+        home.homeDirectory = "/home/alice";
+        home.stateVersion = "25.05";
       }
-      ++ [
-        ../../hm-module
-        (hmPath + "/modules/programs/fish.nix")
-        (hmPath + "/modules/programs/man")
-        configuration
-        {
-          # The stand-in, not an import of pkgs.path (Home Manager's nixpkgs module would import it as nixpkgs).
-          _module.args.pkgs = lib.mkForce pkgs;
-          home.username = "alice";
-          home.homeDirectory = "/home/alice";
-          home.stateVersion = "25.05";
-        }
-      ];
+    ];
   };
-  inherit (hm) config;
-  failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
-  sorted = hmLib.hm.dag.topoSort config.home.activation;
+  inherit (hm) config failedAssertions;
+  sorted = hm.lib.hm.dag.topoSort config.home.activation;
   names = map (e: e.name) sorted.result;
   indexOf = n: lib.lists.findFirstIndex (x: x == n) null names;
 in

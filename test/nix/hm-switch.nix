@@ -42,57 +42,48 @@ let
   gh = pkgs.writeShellScriptBin "gh" ''
     if [ "''${GITHUB_TOKEN-}" = ${lib.escapeShellArg "${canary}-gh"} ]; then echo "gh: has its token"; else echo "gh: no token"; exit 3; fi
   '';
-  hmLib = import (hmPath + "/modules/lib/stdlib-extended.nix") lib;
-  hm = hmLib.evalModules {
-    class = "homeManager";
-    specialArgs.modulesPath = toString (hmPath + "/modules");
-    modules =
-      import (hmPath + "/modules/modules.nix") {
-        inherit pkgs;
-        lib = hmLib;
-        minimal = true;
-      }
-      ++ [
-        flake.homeManagerModules.default
-        (hmPath + "/modules/programs/fish.nix")
-        (hmPath + "/modules/programs/man")
-        {
-          _module.args.pkgs = lib.mkForce pkgs;
-          home.username = user;
-          home.homeDirectory = home;
-          home.stateVersion = "25.05";
-          home.packages = [ codex ];
-          manual.manpages.enable = false;
-          manual.html.enable = false;
-          manual.json.enable = false;
-          programs.man.enable = false;
-          news.display = "silent";
-          # The host has no shared-mime-info or desktop-file-utils for the stand-in to offer.
-          xdg.mime.enable = false;
-          programs.bash.enable = true;
-          programs.zsh.enable = true;
-          programs.fish.enable = true;
-          # Completions made from every package's man pages: unrelated here, and slow.
-          programs.fish.generateCompletions = false;
-          programs.with-secrets = {
-            enable = true;
-            package = with-secrets;
-            inherit sopsFile;
-            ageKeyFile = keyFile;
-            validation.strict = strict;
-            # What the issue's user writes.
-            profiles.codex.env.OPENAI_API_KEY = "openai.api_key";
-            profiles.gh = {
-              command = "${gh}/bin/gh";
-              wrapper = true;
-              env.GITHUB_TOKEN = "github.token";
-            };
-            # A profile whose secret is not in the file: activation names it.
-            profiles.broken.env.MISSING_TOKEN = "nowhere.to_be_found";
+  hm = import ./eval-hm.nix {
+    inherit hmPath lib pkgs;
+    modules = [
+      flake.homeManagerModules.default
+      {
+        home.username = user;
+        home.homeDirectory = home;
+        home.stateVersion = "25.05";
+        home.packages = [ codex ];
+        manual.manpages.enable = false;
+        manual.html.enable = false;
+        manual.json.enable = false;
+        programs.man.enable = false;
+        news.display = "silent";
+        # The host has no shared-mime-info or desktop-file-utils for the stand-in to offer.
+        xdg.mime.enable = false;
+        programs.bash.enable = true;
+        programs.zsh.enable = true;
+        programs.fish.enable = true;
+        # Completions made from every package's man pages: unrelated here, and slow.
+        programs.fish.generateCompletions = false;
+        programs.with-secrets = {
+          enable = true;
+          package = with-secrets;
+          inherit sopsFile;
+          ageKeyFile = keyFile;
+          validation.strict = strict;
+          # What the issue's user writes.
+          profiles.codex.env.OPENAI_API_KEY = "openai.api_key";
+          profiles.gh = {
+            command = "${gh}/bin/gh";
+            wrapper = true;
+            env.GITHUB_TOKEN = "github.token";
           };
-        }
-      ];
+          # A profile whose secret is not in the file: activation names it.
+          profiles.broken.env.MISSING_TOKEN = "nowhere.to_be_found";
+        };
+      }
+    ];
   };
-  failed = map (a: a.message) (lib.filter (a: !a.assertion) hm.config.assertions);
 in
-if failed != [ ] then throw "Home Manager assertions failed: ${builtins.toJSON failed}" else hm.config.home.activationPackage
+if hm.failedAssertions != [ ] then
+  throw "Home Manager assertions failed: ${builtins.toJSON hm.failedAssertions}"
+else
+  hm.config.home.activationPackage

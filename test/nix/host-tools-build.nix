@@ -42,12 +42,8 @@ let
       );
     in
     drv // (args.passthru or { }) // { meta = args.meta or { }; };
-  stdenv = {
+  stdenv = (import ./stand-in/platform.nix system).stdenv // {
     inherit mkDerivation;
-    hostPlatform = {
-      inherit system;
-      isLinux = lib.hasSuffix "-linux" system;
-    };
   };
   host = name: {
     inherit name;

@@ -117,20 +117,12 @@ let
       text = builtins.toJSON value;
     };
   };
-  self = {
-    inherit lib path system;
-    stdenv = {
+  platform = import ./platform.nix system;
+  self = platform // {
+    inherit lib path;
+    stdenv = platform.stdenv // {
       shellDryRun = "/bin/bash -n -O extglob";
-      hostPlatform = {
-        inherit system;
-        isLinux = true;
-        isDarwin = false;
-      };
-      isLinux = true;
-      isDarwin = false;
     };
-    buildPlatform = self.stdenv.hostPlatform;
-    hostPlatform = self.stdenv.hostPlatform;
     buildPackages = self;
     pkgsBuildHost = self;
     runtimeShell = "/bin/bash";

@@ -1,8 +1,13 @@
 # A small stand-in for nixpkgs, enough to evaluate Home Manager's core modules and programs.with-secrets
 # without nixpkgs (which is too large to fetch here). Derivations are attribute sets with a fake store path.
 # `path` stands for nixpkgs' source tree: a folder with nixpkgs.lib's lib/ and this folder's nixos/.
-{ lib, path }:
+{
+  lib,
+  path,
+  system ? "x86_64-linux",
+}:
 let
+  platform = import ./platform.nix system;
   fakeDrv =
     name: attrs:
     {
@@ -41,21 +46,8 @@ let
     type = jsonValue;
     generate = name: value: fakeDrv name { passthru.value = value; };
   };
-  self = {
-    inherit lib;
-    inherit path;
-    system = "x86_64-linux";
-    stdenv = {
-      hostPlatform = {
-        system = "x86_64-linux";
-        isLinux = true;
-        isDarwin = false;
-      };
-      isLinux = true;
-      isDarwin = false;
-    };
-    buildPlatform = self.stdenv.hostPlatform;
-    hostPlatform = self.stdenv.hostPlatform;
+  self = platform // {
+    inherit lib path;
     buildPackages = self;
     pkgsBuildHost = self;
     runtimeShell = "${self.bash}/bin/bash";
