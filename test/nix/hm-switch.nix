@@ -1,6 +1,6 @@
 # A whole Home Manager generation with programs.with-secrets, built by an unsandboxed Nix from real Home
-# Manager, nixpkgs' lib, the host's tools standing in for nixpkgs (stand-in/host-pkgs.nix) and the package
-# as test/nix/host-tools-build.nix builds it. The module comes from the flake's homeManagerModules.default.
+# Manager, nixpkgs' lib and the host's tools standing in for nixpkgs (stand-in/host-pkgs.nix), with the
+# package built from them too. The module comes from the flake's homeManagerModules.default.
 # nix-build test/nix/hm-switch.nix --arg hmPath … --arg libPath … --arg pkgsPath … --argstr caBundle … \
 #   --argstr home … --argstr user … --argstr sopsFile … --argstr keyFile … --argstr canary … [--arg strict true]
 {
@@ -21,10 +21,10 @@ let
   system = builtins.currentSystem;
   lib = import (libPath + "/lib");
   pkgs = import ./stand-in/host-pkgs.nix {
-    inherit lib system;
+    inherit lib system caBundle;
     path = pkgsPath;
   };
-  with-secrets = import ./host-tools-build.nix { inherit libPath caBundle system; };
+  with-secrets = pkgs.callPackage ../../nix/package.nix { };
   flake = (import ../../flake.nix).outputs {
     self = flake;
     nixpkgs = {

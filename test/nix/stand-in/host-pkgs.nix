@@ -1,11 +1,14 @@
-# A stand-in for the part of nixpkgs a Home Manager generation is built from, made of the host's own
-# tools (/usr) and real derivations built by an unsandboxed Nix: the trivial builders Home Manager calls
-# (runCommand, writeTextFile and friends, buildEnv, symlinkJoin, linkFarm) and the programs its
-# activation script and shell modules name. `path` stands for nixpkgs' source tree, as in pkgs.nix.
+# A stand-in for the part of nixpkgs that with-secrets' package and a Home Manager generation are built
+# from, made of the host's own tools (/usr) and real derivations built by an unsandboxed Nix: the trivial
+# builders (runCommand, writeTextFile and friends, buildEnv, symlinkJoin, linkFarm), a stdenv.mkDerivation
+# that runs a package's phases, and the programs the package's build, Home Manager's activation script and
+# its shell modules name. `path` stands for nixpkgs' source tree, as in pkgs.nix (Home Manager reads it).
 {
   lib,
-  path,
   system,
+  path ? null,
+  # What stands in for nixpkgs' CA bundle (the npm dependencies are fetched with it).
+  caBundle ? "/etc/ssl/certs/ca-certificates.crt",
 }:
 let
   # Derivation attributes must be strings, numbers, booleans, paths, derivations or lists of them.
@@ -48,6 +51,16 @@ let
     // {
       meta = env.meta or { };
     };
+  # stdenv.mkDerivation as nix/package.nix and nix/npm-deps.nix use it: their phases, in order, in a
+  # writable copy of the source.
+  mkDerivation =
+    args:
+    runCommand "${args.pname}-${args.version}" (args // { src = "${args.src}"; }) ''
+      patchShebangs() { :; }
+      cp -r "$src" source && chmod -R u+w source && cd source
+      ${lib.concatMapStrings (phase: "${args.${phase} or ""}\n") [ "configurePhase" "buildPhase" "installPhase" "postFixup" ]}
+      ${lib.optionalString (args.doInstallCheck or false) args.installCheckPhase}
+    '';
   writeTextFile =
     {
       name,
@@ -121,7 +134,18 @@ let
   self = platform // {
     inherit lib path;
     stdenv = platform.stdenv // {
+      inherit mkDerivation;
       shellDryRun = "/bin/bash -n -O extglob";
+    };
+    stdenvNoCC = self.stdenv;
+    callPackage = lib.callPackageWith self;
+    cacert = runCommand "host-cacert" { } ''
+      mkdir -p "$out/etc/ssl/certs"
+      cp ${lib.escapeShellArg caBundle} "$out/etc/ssl/certs/ca-bundle.crt"
+    '';
+    # The host's Node stands in for nodejs_22 (the package refuses an older version; its build runs on any).
+    nodejs_22 = hostTool "nodejs" // {
+      version = "22.16.0";
     };
     buildPackages = self;
     pkgsBuildHost = self;
@@ -231,6 +255,8 @@ let
     "ncurses"
     "nix"
     "python3"
+    "pkg-config"
+    "libsecret"
     "man"
     "glibcLocales"
     "shared-mime-info"
